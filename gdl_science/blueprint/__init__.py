@@ -1,0 +1,31 @@
+"""The blueprint: linear equivariant layers, nonlinearities, local pooling, invariant pooling."""
+
+from gdl_science.blueprint.heads import MLPHead
+from gdl_science.blueprint.invariant_pooling import GraphReadout, GroupSpatialPool, RCInvariantPool
+from gdl_science.blueprint.stages import (
+    Blueprint,
+    EquivariantLinear,
+    Head,
+    InvariantPooling,
+    LocalPooling,
+    Nonlinearity,
+    Stage,
+    count_parameters,
+    stage_kind,
+)
+
+__all__ = [
+    "Blueprint",
+    "EquivariantLinear",
+    "GraphReadout",
+    "GroupSpatialPool",
+    "Head",
+    "InvariantPooling",
+    "LocalPooling",
+    "MLPHead",
+    "Nonlinearity",
+    "RCInvariantPool",
+    "Stage",
+    "count_parameters",
+    "stage_kind",
+]

@@ -1,0 +1,26 @@
+"""Input/output the apps share: atomic writes, error reports, checkpoints, streaming predict."""
+
+from gdl_science.io.atomic import atomic_path, atomic_write, check_output_path
+from gdl_science.io.checkpoint import load_checkpoint, load_task, task_hyperparameters
+from gdl_science.io.errors import ErrorReport, UserInputError, errors_path
+from gdl_science.io.predict_loop import PredictSummary, Record, run_predictions
+from gdl_science.io.progress import progress
+from gdl_science.io.table_writer import StreamingTableWriter, delimiter_for
+
+__all__ = [
+    "ErrorReport",
+    "PredictSummary",
+    "Record",
+    "StreamingTableWriter",
+    "UserInputError",
+    "atomic_path",
+    "atomic_write",
+    "check_output_path",
+    "delimiter_for",
+    "errors_path",
+    "load_checkpoint",
+    "load_task",
+    "progress",
+    "run_predictions",
+    "task_hyperparameters",
+]

@@ -14,7 +14,12 @@ from gdl_science.symmetry.reverse_complement import (
     RCFieldType,
     ReverseComplementGroup,
 )
-from gdl_science.symmetry.so3 import SO3Group, axis_angle_rotation, random_rotation, resample_rotated
+from gdl_science.symmetry.so3 import (
+    SO3Group,
+    axis_angle_rotation,
+    random_rotation,
+    resample_rotated,
+)
 from gdl_science.symmetry.translation import TranslationGroup
 
 __all__ = [

@@ -64,7 +64,9 @@ class EquivarianceReport:
 
     def __str__(self) -> str:
         lines = [f"{self.group}: max_abs={self.max_abs:.3e} max_rel={self.max_rel:.3e}"]
-        lines += [f"  {e.element}: abs={e.max_abs:.3e} rel={e.max_rel:.3e}" for e in self.per_element]
+        lines += [
+            f"  {e.element}: abs={e.max_abs:.3e} rel={e.max_rel:.3e}" for e in self.per_element
+        ]
         return "\n".join(lines)
 
 

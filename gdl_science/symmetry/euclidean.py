@@ -57,11 +57,16 @@ class E3Group(Group[E3Element]):
             E3Element(rot, zero),
             E3Element(mirror, zero),
             E3Element(mirror @ rot, torch.tensor([1.5, -2.0, 0.25], dtype=torch.float64)),
-            E3Element(torch.eye(3, dtype=torch.float64), torch.tensor([3.0, 1.0, -4.0], dtype=torch.float64)),
+            E3Element(
+                torch.eye(3, dtype=torch.float64),
+                torch.tensor([3.0, 1.0, -4.0], dtype=torch.float64),
+            ),
             self.sample(g),
         ]
 
-    def sample(self, generator: torch.Generator | None = None, reflections: bool = True) -> E3Element:
+    def sample(
+        self, generator: torch.Generator | None = None, reflections: bool = True
+    ) -> E3Element:
         q = random_rotation(generator)
         if reflections and torch.rand(1, generator=generator).item() < 0.5:
             q = q @ torch.diag(torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64))
@@ -119,7 +124,9 @@ class NodePermutationGroup(Group[torch.Tensor]):
         return [self.identity, reverse, self.sample(g), self.sample(g)]
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self._within_graphs(lambda idx: idx[torch.randperm(idx.numel(), generator=generator)])
+        return self._within_graphs(
+            lambda idx: idx[torch.randperm(idx.numel(), generator=generator)]
+        )
 
     def _within_graphs(self, shuffle) -> torch.Tensor:
         perm = torch.arange(self.n)

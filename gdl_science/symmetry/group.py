@@ -93,7 +93,7 @@ class ProductGroup(Group[tuple]):
         per_factor = [list(f.test_elements()) for f in self.factors]
         for i, elems in enumerate(per_factor):
             for g in elems:
-                out.append(ident[:i] + (g,) + ident[i + 1 :])
+                out.append((*ident[:i], g, *ident[i + 1 :]))
         for k in range(max(len(e) for e in per_factor)):
             out.append(tuple(e[k % len(e)] for e in per_factor))
         return out

@@ -26,7 +26,9 @@ def _cube_rotations() -> list[torch.Tensor]:
             if round(torch.linalg.det(m.double()).item()) == 1:
                 mats.append(m)
     # Identity first, so element 0 is always the identity.
-    mats.sort(key=lambda m: (not torch.equal(m, torch.eye(3, dtype=torch.int64)), m.flatten().tolist()))
+    mats.sort(
+        key=lambda m: (not torch.equal(m, torch.eye(3, dtype=torch.int64)), m.flatten().tolist())
+    )
     return mats
 
 

@@ -63,7 +63,9 @@ class RCFieldType:
         return torch.cat(parts, dim=1)
 
     def __add__(self, other: RCFieldType) -> RCFieldType:
-        return RCFieldType(self.regular + other.regular, self.plus + other.plus, self.minus + other.minus)
+        return RCFieldType(
+            self.regular + other.regular, self.plus + other.plus, self.minus + other.minus
+        )
 
     def __repr__(self) -> str:
         return f"RCFieldType(regular={self.regular}, plus={self.plus}, minus={self.minus})"

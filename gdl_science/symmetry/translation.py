@@ -39,7 +39,8 @@ class TranslationGroup(Group[tuple]):
 
     def sample(self, generator: torch.Generator | None = None, max_shift: int = 8) -> tuple:
         return tuple(
-            int(v) for v in torch.randint(-max_shift, max_shift + 1, (self.ndim,), generator=generator)
+            int(v)
+            for v in torch.randint(-max_shift, max_shift + 1, (self.ndim,), generator=generator)
         )
 
     def act_on_grid(self, g: tuple, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,65 @@
+"""Safe checkpoint loading: tensors and primitives only, never arbitrary pickles.
+
+Our tasks keep their hyperparameters primitive (DESIGN.md section 5), so a Lightning
+checkpoint loads with ``torch.load(weights_only=True)``: a checkpoint from an untrusted
+source cannot run code. escnn modules expose extra buffers in eval mode, so a state
+dict saved in one mode is loaded in the mode whose keys it matches.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+from gdl_science.io.errors import UserInputError
+
+TaskT = TypeVar("TaskT", bound=torch.nn.Module)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint dict safely; bad files become a one-line UserInputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserInputError(f"{path}: not a readable gdl-science checkpoint ({first})") from err
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise UserInputError(f"{path}: not a Lightning checkpoint (no state_dict)")
+    return ckpt
+
+
+def task_hyperparameters(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The task's constructor arguments saved in the checkpoint (private keys dropped)."""
+    hparams = dict(ckpt.get("hyper_parameters") or {})
+    return {k: v for k, v in hparams.items() if not k.startswith("_")}
+
+
+def load_task(
+    task_class: type[TaskT], path: str | Path, map_location: str | torch.device = "cpu"
+) -> TaskT:
+    """Rebuild a task from its checkpoint's hyperparameters and weights; returns it in eval mode."""
+    ckpt = load_checkpoint(path, map_location)
+    try:
+        task = task_class(**task_hyperparameters(ckpt))
+    except TypeError as err:
+        raise UserInputError(f"{path}: checkpoint is not a {task_class.__name__} ({err})") from err
+    if hasattr(task, "on_load_checkpoint"):
+        task.on_load_checkpoint(ckpt)
+    state = ckpt["state_dict"]
+    problems = ""
+    for training in (True, False):
+        task.train(training)
+        missing, unexpected = task.load_state_dict(state, strict=False)
+        if not missing and not unexpected:
+            break
+        problems = f"missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]}"
+    else:
+        raise UserInputError(f"{path}: weights do not match {task_class.__name__}: {problems}")
+    return task.eval()

@@ -1,0 +1,110 @@
+"""The streaming prediction loop shared by every app's ``predict`` command.
+
+Records come from a lazy iterator (constant memory whatever the input size), are
+grouped into batches, predicted, and handed to a sink one by one. A bad record never
+stops the run: it goes to the ErrorReport with its id and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gdl_science.io.errors import ErrorReport, UserInputError
+from gdl_science.io.progress import progress
+
+
+@dataclass
+class Record:
+    """One input record: a payload ready for the model, or the reason it is unusable."""
+
+    id: str
+    payload: Any = None
+    error: str | None = None
+
+
+@dataclass
+class PredictSummary:
+    n_ok: int = 0
+    n_bad: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when at least one record was predicted, 2 when none could be (DESIGN.md 4)."""
+        return 0 if self.n_ok > 0 else 2
+
+
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_predictions(
+    records: Iterable[Record],
+    predict_batch: Callable[[Sequence[Any]], Sequence[Any]],
+    on_result: Callable[[Record, Any], None],
+    batch_size: int,
+    errors: ErrorReport,
+    desc: str = "predict",
+    total: int | None = None,
+    on_error: Callable[[Record], None] | None = None,
+) -> PredictSummary:
+    """Predict every valid record; report every invalid one.
+
+    ``predict_batch(payloads)`` returns one result per payload. If it raises
+    UserInputError for a batch, each record of that batch is retried alone so only the
+    culprit is reported. ``on_error(record)`` lets a sink keep a row for bad records too
+    (molprop keeps every input row with a status).
+    """
+    summary = PredictSummary()
+
+    def fail(record: Record, reason: str) -> None:
+        errors.add(record.id, reason)
+        summary.n_bad += 1
+        if on_error is not None:
+            record.error = reason
+            on_error(record)
+
+    def emit(good: list[Record], results: Sequence[Any]) -> None:
+        for record, result in zip(good, results):
+            on_result(record, result)
+            summary.n_ok += 1
+
+    for batch in _batches(progress(records, total=total, desc=desc, unit="rec"), batch_size):
+        # Errors are reported in input order, interleaved with results.
+        good = []
+        for record in batch:
+            if record.error is not None:
+                if good:
+                    _predict_group(good, predict_batch, emit, fail)
+                    good = []
+                fail(record, record.error)
+            else:
+                good.append(record)
+        if good:
+            _predict_group(good, predict_batch, emit, fail)
+    return summary
+
+
+def _predict_group(good, predict_batch, emit, fail) -> None:
+    try:
+        results = predict_batch([r.payload for r in good])
+    except UserInputError:
+        if len(good) == 1:
+            raise
+        for record in good:
+            try:
+                emit([record], predict_batch([record.payload]))
+            except UserInputError as err:
+                fail(record, str(err))
+        return
+    if len(results) != len(good):
+        raise RuntimeError(f"predict_batch returned {len(results)} results for {len(good)} records")
+    emit(good, results)

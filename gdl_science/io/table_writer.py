@@ -1,0 +1,81 @@
+"""A CSV/TSV writer that streams rows to disk and publishes the file atomically."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+
+def delimiter_for(path: str | Path) -> str:
+    """Tab for .tsv/.txt (and their .gz), comma otherwise."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    return "\t" if name.endswith((".tsv", ".txt", ".tab")) else ","
+
+
+class StreamingTableWriter:
+    """Write rows one at a time in constant memory; the file appears only when complete.
+
+    Use as a context manager. Rows are written to a temporary file in the destination
+    folder; on a clean exit it is fsynced and renamed over ``path``; on an exception it is
+    deleted and ``path`` is left as it was.
+    """
+
+    def __init__(
+        self, path: str | Path, columns: Sequence[str], delimiter: str | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)
+        self.delimiter = delimiter or delimiter_for(path)
+        self.rows_written = 0
+        self._fh = None
+        self._tmp: Path | None = None
+
+    def __enter__(self) -> StreamingTableWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
+        self._tmp = Path(tmp)
+        self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._writer = csv.DictWriter(
+            self._fh,
+            fieldnames=self.columns,
+            delimiter=self.delimiter,
+            lineterminator="\n",
+            extrasaction="raise",
+        )
+        self._writer.writeheader()
+        return self
+
+    def write_row(self, row: Mapping[str, Any]) -> None:
+        self._writer.writerow({k: _format(v) for k, v in row.items()})
+        self.rows_written += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._fh is not None and self._tmp is not None
+        try:
+            if exc_type is None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+
+def _format(value: Any) -> Any:
+    # Floats with 6 significant digits keep tables readable and diffs stable.
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else value

@@ -1,0 +1,106 @@
+"""How our ``OctahedralGroup`` elements act on escnn feature fields.
+
+Our cube rotations are 3×3 integer matrices acting on the (D, H, W) axes of a tensor
+(``rotate_grid``); escnn names its group elements in its own parametrisation and lays
+out space in its own axis convention. Rather than guess how the two conventions relate,
+we *measure* it: for each of our 24 matrices R we find the escnn element g whose
+transform of a random scalar (trivial) field equals ``rotate_grid(R, ·)`` exactly.
+
+With that element, a field of any escnn type transforms as
+
+    (R·f)(x) = rho(g) f(R^-1 x),
+
+i.e. the channels are mixed by the field type's representation rho(g) (a permutation
+for regular fields) and the grid is rotated exactly by ``rotate_grid``. We never use
+escnn's own interpolating ``transform`` for the action itself, so the action is exact
+in any dtype; escnn's transform is only the reference the matching is made against.
+
+Works for gspaces whose fibre group is the octahedral group (elements enumerated) or a
+continuous group containing it, such as SO(3) or O(3) (candidates built from matrices).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from gdl_science.symmetry.escnn_compat import import_escnn
+from gdl_science.symmetry.group import Action
+from gdl_science.symmetry.octahedral import OctahedralGroup, rotate_grid
+
+# gspace name -> list over OctahedralGroup().elements of the matching escnn element.
+_ELEMENT_TABLES: dict[str, list[Any]] = {}
+
+
+def _candidates(gspace: Any) -> list[Any]:
+    group = gspace.fibergroup
+    if group.order() > 0:
+        return list(group.elements)
+    # A continuous group: its elements can be built from rotation matrices. Which matrix
+    # corresponds to which grid rotation is what the matching below determines.
+    return [group.element(m.double().numpy(), "MAT") for m in OctahedralGroup().elements]
+
+
+def _build_table(gspace: Any) -> list[Any]:
+    import_escnn()
+    from escnn import nn as enn
+
+    scalar = enn.FieldType(gspace, [gspace.trivial_repr])
+    # A generic 3×3×3 probe: no two cube rotations give the same field.
+    probe = torch.randn(
+        1, 1, 3, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    candidates = _candidates(gspace)
+    transformed = [scalar.transform(probe, g) for g in candidates]
+    table = []
+    for r in OctahedralGroup().elements:
+        target = rotate_grid(r, probe)
+        hits = [
+            g
+            for g, t in zip(candidates, transformed)
+            if torch.allclose(t.to(target), target, atol=1e-8)
+        ]
+        if len(hits) != 1:
+            raise RuntimeError(
+                f"found {len(hits)} escnn elements of {gspace.fibergroup} matching cube rotation "
+                f"{r.tolist()}; expected exactly one"
+            )
+        table.append(hits[0])
+    return table
+
+
+def escnn_element(gspace: Any, rotation: torch.Tensor) -> Any:
+    """The escnn fibre-group element that rotates the grid as ``rotate_grid(rotation, ·)``."""
+    name = gspace.name
+    if name not in _ELEMENT_TABLES:
+        _ELEMENT_TABLES[name] = _build_table(gspace)
+    return _ELEMENT_TABLES[name][OctahedralGroup().index(rotation)]
+
+
+def act_on_field(field_type: Any, rotation: torch.Tensor, x: Any) -> Any:
+    """Apply a cube rotation to a field of ``field_type``.
+
+    ``x`` is a tensor (B, C, D, H, W) with C = field_type.size, or a GeometricTensor of
+    that type (returned as a GeometricTensor). Exact: the channel map is rho(g) and the
+    grid map is an axis permutation with flips.
+    """
+    geometric = hasattr(x, "tensor") and hasattr(x, "type")
+    tensor = x.tensor if geometric else x
+    if tensor.shape[1] != field_type.size:
+        raise ValueError(f"field type of size {field_type.size} got {tensor.shape[1]} channels")
+    g = escnn_element(field_type.gspace, rotation)
+    rho = np.asarray(field_type.representation(g))
+    mixed = torch.einsum("oc,bc...->bo...", torch.as_tensor(rho).to(tensor), tensor)
+    out = rotate_grid(rotation, mixed)
+    return field_type(out) if geometric else out
+
+
+def field_action(field_type: Any) -> Action:
+    """``action(R, x)`` for ``check_equivariance``: cube rotations on fields of this type."""
+
+    def act(rotation: torch.Tensor, x: Any) -> Any:
+        return act_on_field(field_type, rotation, x)
+
+    return act
