@@ -79,6 +79,18 @@ def escnn_element(gspace: Any, rotation: torch.Tensor) -> Any:
     return _ELEMENT_TABLES[name][OctahedralGroup().index(rotation)]
 
 
+def representation_matrix(field_type: Any, rotation: torch.Tensor) -> np.ndarray:
+    """rho(g) (C, C) of the field type at the escnn element matching ``rotation``.
+
+    escnn builds representations through a numerical change of basis, so a regular
+    representation's permutation matrix carries ~1e-16 noise; integral matrices are
+    rounded so that the action of permutation representations is exact.
+    """
+    rho = np.asarray(field_type.representation(escnn_element(field_type.gspace, rotation)))
+    rounded = np.round(rho)
+    return rounded if np.abs(rho - rounded).max() < 1e-9 else rho
+
+
 def act_on_field(field_type: Any, rotation: torch.Tensor, x: Any) -> Any:
     """Apply a cube rotation to a field of ``field_type``.
 
@@ -90,8 +102,7 @@ def act_on_field(field_type: Any, rotation: torch.Tensor, x: Any) -> Any:
     tensor = x.tensor if geometric else x
     if tensor.shape[1] != field_type.size:
         raise ValueError(f"field type of size {field_type.size} got {tensor.shape[1]} channels")
-    g = escnn_element(field_type.gspace, rotation)
-    rho = np.asarray(field_type.representation(g))
+    rho = representation_matrix(field_type, rotation)
     mixed = torch.einsum("oc,bc...->bo...", torch.as_tensor(rho).to(tensor), tensor)
     out = rotate_grid(rotation, mixed)
     return field_type(out) if geometric else out
