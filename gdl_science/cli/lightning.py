@@ -55,6 +55,16 @@ class GDLLightningCLI(LightningCLI):
         self._links = tuple(links)
         super().__init__(*args, **kwargs)
 
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Callback]) -> Trainer:
+        # Added here rather than in trainer_defaults: a plugin instance cannot be written
+        # into the saved config.yaml, and users never need to configure it.
+        plugins = config.get("plugins") or []
+        plugins = plugins if isinstance(plugins, list) else [plugins]
+        if not any(isinstance(p, TorchCheckpointIO) for p in plugins):
+            plugins.append(AtomicCheckpointIO())
+        config["plugins"] = plugins
+        return super()._instantiate_trainer(config, callbacks)
+
     def add_arguments_to_parser(self, parser: Any) -> None:
         for source, target in self._links:
             parser.link_arguments(source, target, apply_on="instantiate")
@@ -69,6 +79,5 @@ def run_lightning(spec: Any, args: Sequence[str]) -> GDLLightningCLI:
         save_config_kwargs={"overwrite": True},
         trainer_defaults={
             "callbacks": [ModelCheckpoint(save_last=True), ReportCheckpoint()],
-            "plugins": [AtomicCheckpointIO()],
         },
     )

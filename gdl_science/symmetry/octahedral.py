@@ -90,3 +90,29 @@ class OctahedralGroup(Group[torch.Tensor]):
     def act_on_grid(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Rotate a field of scalars (..., D, H, W); channels are left as they are."""
         return rotate_grid(g, x)
+
+    @cached_property
+    def _cayley(self) -> torch.Tensor:
+        # _cayley[g, h] = index of g∘h
+        n = len(self.elements)
+        table = torch.empty(n, n, dtype=torch.int64)
+        for i, a in enumerate(self.elements):
+            for j, b in enumerate(self.elements):
+                table[i, j] = self.index(a @ b)
+        return table
+
+    def act_on_regular_field(self, g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Rotate a field of regular-representation channels (B, F·24, D, H, W).
+
+        Channel ``f·24 + h`` holds the response at group element h (field-major layout);
+        g moves it to channel ``f·24 + index(g∘h)`` and rotates the grid.
+        """
+        b, c = x.shape[:2]
+        n = len(self.elements)
+        if c % n:
+            raise ValueError(f"{c} channels are not a multiple of |O|={n}")
+        dest = self._cayley[self.index(g)]  # (24,): h -> g∘h
+        fields = x.reshape(b, c // n, n, *x.shape[2:])
+        out = torch.empty_like(fields)
+        out[:, :, dest] = fields
+        return rotate_grid(g, out.reshape(x.shape))

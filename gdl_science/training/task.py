@@ -25,6 +25,16 @@ SchedulerName = Literal["cosine", "constant", "plateau"]
 STAGES = ("train", "val", "test")
 
 
+def _key(stage: str) -> str:
+    # nn.ModuleDict keys must not shadow Module methods such as ``train``.
+    return f"{stage}_metrics"
+
+
+def metrics_for(task: GDLTask, stage: str) -> torchmetrics.MetricCollection | None:
+    """The metric collection of one stage (train, val or test), if the task has metrics."""
+    return task.metrics.get(_key(stage), None)
+
+
 @dataclass
 class StepOutput:
     """What ``step`` returns: the loss, and predictions/targets for the metrics."""
@@ -84,7 +94,7 @@ class GDLTask(pl.LightningModule):
             collection = self.configure_metrics()
             if collection is not None:
                 for name in STAGES:
-                    self.metrics[name] = collection.clone(prefix=f"{name}/")
+                    self.metrics[_key(name)] = collection.clone(prefix=f"{name}/")
 
     def augment_generator(self) -> torch.Generator:
         # One stream per rank, seeded, so augmented runs are reproducible.
@@ -95,8 +105,8 @@ class GDLTask(pl.LightningModule):
 
     def update_metrics(self, stage: str, out: StepOutput) -> None:
         """Default: update the stage's collection with (preds, target)."""
-        if stage in self.metrics and out.preds is not None and out.target is not None:
-            self.metrics[stage].update(out.preds, out.target)
+        if _key(stage) in self.metrics and out.preds is not None and out.target is not None:
+            self.metrics[_key(stage)].update(out.preds, out.target)
 
     def _shared_step(self, batch: Any, stage: str) -> torch.Tensor:
         out = self.step(batch)
@@ -110,8 +120,8 @@ class GDLTask(pl.LightningModule):
             sync_dist=stage != "train",
         )
         self.update_metrics(stage, out)
-        if stage in self.metrics:
-            self.log_dict(self.metrics[stage], on_step=False, on_epoch=True)
+        if _key(stage) in self.metrics:
+            self.log_dict(self.metrics[_key(stage)], on_step=False, on_epoch=True)
         return out.loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
