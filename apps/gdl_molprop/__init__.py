@@ -1,0 +1,1 @@
+"""gdl-molprop: SMILES or SDF -> conformers -> E(3)-invariant property models."""

@@ -1,0 +1,46 @@
+"""``gdl-molprop``: fit/validate/test (LightningCLI), predict, check-symmetry, crossval."""
+
+from __future__ import annotations
+
+import sys
+
+from gdl_molprop.datamodule import MolPropDataModule
+from gdl_molprop.predict import add_predict_arguments, predict
+from gdl_molprop.task import MolPropTask
+from gdl_science.cli import AppSpec, run_app
+
+# The data module knows the targets, their scaling and how molecules were prepared;
+# the model records them so a checkpoint alone can predict on new molecules.
+LINKS = tuple(
+    (f"data.{src}", f"model.{dst}")
+    for src, dst in [
+        ("task_names", "task_names"),
+        ("task_type", "task_type"),
+        ("target_mean", "target_mean"),
+        ("target_std", "target_std"),
+        ("geometry", "geometry"),
+        ("cutoff", "cutoff"),
+        ("hydrogens", "hydrogens"),
+        ("num_conformers", "num_conformers"),
+        ("conformer_seed", "conformer_seed"),
+        ("max_heavy_atoms", "max_heavy_atoms"),
+    ]
+)
+
+SPEC = AppSpec(
+    name="molprop",
+    task_class=MolPropTask,
+    datamodule_class=MolPropDataModule,
+    predict=predict,
+    add_predict_arguments=add_predict_arguments,
+    links=LINKS,
+    description="gdl-molprop: SMILES/SDF -> conformers -> E(3)-invariant property models.",
+)
+
+
+def main() -> None:
+    sys.exit(run_app(SPEC))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Molecule input: readers, RDKit preparation with statuses, cache, graphs, splits."""

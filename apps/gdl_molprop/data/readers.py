@@ -1,0 +1,253 @@
+"""Readers of the three input formats: CSV/TSV with a SMILES column, SDF, and ``.smi``.
+
+Each reader is a lazy iterator of ``MolRecord`` (constant memory, so predict streams
+files of any size). File-level problems (missing SMILES column, a non-numeric target)
+raise ``UserInputError`` naming the file and line; molecule-level problems are left to
+preparation, which turns them into a per-row status.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gdl_molprop.data.pipeline import MoleculeSource
+from gdl_science.io import UserInputError, delimiter_for
+
+ID_COLUMNS = ("id", "ID", "name", "Name", "Compound ID", "compound_id", "mol_id")
+SPLIT_COLUMN = "split"
+MISSING = {"", "nan", "na", "n/a", "none", "null"}  # blank-like cells: a missing target
+
+
+@dataclass
+class MolRecord:
+    """One input row. ``line`` is the 1-based line (CSV, .smi) or record number (SDF)."""
+
+    line: int
+    id: str
+    source: MoleculeSource
+    targets: list[float] = field(default_factory=list)  # NaN where missing
+    columns: dict[str, str] = field(default_factory=dict)  # the row as read, for predict
+    split: str | None = None
+
+
+def input_format(path: str | Path) -> str:
+    name = Path(path).name.lower()
+    if name.endswith(".sdf"):
+        return "sdf"
+    if name.endswith((".smi", ".smiles")):
+        return "smi"
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    raise UserInputError(f"{path}: unknown input format (use .csv, .tsv, .sdf or .smi)")
+
+
+def parse_target(text: str, path: str | Path, line: int, column: str) -> float:
+    """A target cell -> float; blank-like cells are NaN (masked), other text is an error."""
+    value = text.strip()
+    if value.lower() in MISSING:
+        return math.nan
+    try:
+        number = float(value)
+    except ValueError:
+        raise UserInputError(
+            f"{path} line {line}: target column {column!r} has non-numeric value {value!r}"
+        ) from None
+    if math.isinf(number):
+        raise UserInputError(f"{path} line {line}: target column {column!r} is infinite")
+    return number
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_csv(
+    path: str | Path,
+    smiles_column: str = "smiles",
+    targets: Sequence[str] | None = None,
+    with_targets: bool = True,
+) -> Iterator[MolRecord]:
+    """Rows of a CSV/TSV. ``targets=None`` picks every numeric column except id/split."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: file not found")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter_for(path))
+        columns = reader.fieldnames or []
+        if smiles_column not in columns:
+            raise UserInputError(
+                f"{path} line 1: no SMILES column {smiles_column!r}; columns found: "
+                + ", ".join(repr(c) for c in columns)
+            )
+        id_column = next((c for c in ID_COLUMNS if c in columns), None)
+        target_columns: list[str] = []
+        if with_targets:
+            target_columns = list(targets) if targets is not None else []
+            missing = [c for c in target_columns if c not in columns]
+            if missing:
+                raise UserInputError(
+                    f"{path} line 1: target column(s) {missing} not found; columns found: "
+                    + ", ".join(repr(c) for c in columns)
+                )
+        first = True
+        for row in reader:
+            line = reader.line_num
+            if None in row:  # more cells than header fields
+                raise UserInputError(f"{path} line {line}: more fields than the header has")
+            if first and with_targets and targets is None:
+                skip = {smiles_column, id_column, SPLIT_COLUMN}
+                target_columns = [
+                    c for c in columns if c not in skip and _looks_numeric(row.get(c) or "")
+                ]
+                if not target_columns:
+                    raise UserInputError(
+                        f"{path} line {line}: no numeric target column found; name them "
+                        "with --data.targets"
+                    )
+            first = False
+            smiles = row.get(smiles_column) or ""
+            yield MolRecord(
+                line=line,
+                id=(row.get(id_column) or "").strip() if id_column else str(line),
+                source=MoleculeSource(smiles=smiles),
+                targets=[parse_target(row.get(c) or "", path, line, c) for c in target_columns],
+                columns={k: (v if v is not None else "") for k, v in row.items()},
+                split=(row.get(SPLIT_COLUMN) or "").strip() or None,
+            )
+
+
+def target_names_csv(
+    path: str | Path, smiles_column: str, targets: Sequence[str] | None
+) -> list[str]:
+    """The target columns ``read_csv`` will use (reads the header and first row only)."""
+    if targets is not None:
+        return list(targets)
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter_for(path))
+        columns = reader.fieldnames or []
+        row = next(reader, {}) or {}
+    id_column = next((c for c in ID_COLUMNS if c in columns), None)
+    skip = {smiles_column, id_column, SPLIT_COLUMN}
+    return [c for c in columns if c not in skip and _looks_numeric(row.get(c) or "")]
+
+
+def _sdf_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(record number, lines) of each SDF record, split on ``$$$$`` without RDKit."""
+    lines: list[str] = []
+    number = 1
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for raw in fh:
+            if raw.startswith("$$$$"):
+                yield number, lines
+                number += 1
+                lines = []
+            else:
+                lines.append(raw.rstrip("\r\n"))
+    if any(s.strip() for s in lines):
+        yield number, lines
+
+
+def _sdf_properties(lines: list[str]) -> tuple[str, dict[str, str]]:
+    """(mol block, {property: value}) of one record's lines."""
+    end = next((i for i, s in enumerate(lines) if s.startswith("M  END")), len(lines) - 1)
+    block = "\n".join(lines[: end + 1]) + "\n"
+    props: dict[str, str] = {}
+    i = end + 1
+    while i < len(lines):
+        s = lines[i]
+        if s.startswith(">") and "<" in s and ">" in s[s.index("<") :]:
+            name = s[s.index("<") + 1 : s.index(">", s.index("<"))]
+            values = []
+            i += 1
+            while i < len(lines) and lines[i].strip():
+                values.append(lines[i])
+                i += 1
+            props[name] = "\n".join(values).strip()
+        i += 1
+    return block, props
+
+
+def read_sdf(
+    path: str | Path, targets: Sequence[str] | None = None, with_targets: bool = True
+) -> Iterator[MolRecord]:
+    """Records of an SDF; 3D coordinates are used as given (2D depictions are re-embedded)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: file not found")
+    target_columns = list(targets) if targets is not None else None
+    for number, lines in _sdf_blocks(path):
+        block, props = _sdf_properties(lines)
+        if with_targets and target_columns is None:
+            target_columns = [
+                k for k, v in props.items() if k.upper() != "ID" and _looks_numeric(v)
+            ]
+            if not target_columns:
+                raise UserInputError(
+                    f"{path} record {number}: no numeric property to use as a target; name them "
+                    "with --data.targets"
+                )
+        title = lines[0].strip() if lines else ""
+        values = []
+        for c in (target_columns or []) if with_targets else []:
+            if c not in props:
+                raise UserInputError(
+                    f"{path} record {number} ({title or 'untitled'}): no property {c!r}; "
+                    f"properties found: {', '.join(props) or 'none'}"
+                )
+            values.append(parse_target(props[c], path, number, c))
+        yield MolRecord(
+            line=number,
+            id=title or props.get("ID", "") or f"record_{number}",
+            source=MoleculeSource(molblock=block),
+            targets=values,
+            columns={"id": title, **props},
+            split=props.get(SPLIT_COLUMN) or None,
+        )
+
+
+def read_smi(path: str | Path) -> Iterator[MolRecord]:
+    """``SMILES [name]`` per line; a header line starting with ``smiles`` is skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: file not found")
+    with open(path, encoding="utf-8") as fh:
+        for line_number, raw in enumerate(fh, start=1):
+            text = raw.strip()
+            if not text:
+                continue
+            smiles, _, name = text.replace("\t", " ").partition(" ")
+            if line_number == 1 and smiles.lower() == "smiles":
+                continue
+            name = name.strip() or str(line_number)
+            yield MolRecord(
+                line=line_number,
+                id=name,
+                source=MoleculeSource(smiles=smiles),
+                columns={"smiles": smiles, "name": name},
+            )
+
+
+def read_records(
+    path: str | Path,
+    smiles_column: str = "smiles",
+    targets: Sequence[str] | None = None,
+    with_targets: bool = True,
+) -> Iterator[MolRecord]:
+    """Dispatch on the file's extension."""
+    fmt = input_format(path)
+    if fmt == "sdf":
+        return read_sdf(path, targets, with_targets)
+    if fmt == "smi":
+        if with_targets:
+            raise UserInputError(f"{path}: a .smi file has no targets; train on a CSV or SDF")
+        return read_smi(path)
+    return read_csv(path, smiles_column, targets, with_targets)
