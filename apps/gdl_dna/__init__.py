@@ -1,0 +1,1 @@
+"""gdl-dna: reverse-complement-equivariant DNA sequence models (files -> records -> tensors)."""

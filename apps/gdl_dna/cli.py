@@ -1,0 +1,35 @@
+"""``gdl-dna``: fit/validate/test (LightningCLI), predict, check-symmetry, explain."""
+
+from __future__ import annotations
+
+import sys
+
+from gdl_dna.datamodule import DNADataModule
+from gdl_dna.explain import EXPLAIN
+from gdl_dna.predict import add_predict_arguments, predict
+from gdl_dna.task import DNATask
+from gdl_science.cli import AppSpec, run_app
+
+SPEC = AppSpec(
+    name="dna",
+    task_class=DNATask,
+    datamodule_class=DNADataModule,
+    predict=predict,
+    add_predict_arguments=add_predict_arguments,
+    commands={"explain": EXPLAIN},
+    links=(
+        ("data.label_names", "model.label_names"),
+        ("data.task_kind", "model.task_type"),
+        ("data.class_names", "model.class_names"),
+        ("data.window", "model.sequence_length"),
+    ),
+    description="gdl-dna: reverse-complement-equivariant DNA sequence models.",
+)
+
+
+def main() -> None:
+    sys.exit(run_app(SPEC))
+
+
+if __name__ == "__main__":
+    main()

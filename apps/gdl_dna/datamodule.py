@@ -1,0 +1,139 @@
+"""The DNA DataModule: a labelled file (or the embedded planted-motif set) -> loaders.
+
+``path`` is a TSV/CSV with a ``sequence`` column, a FASTA/FASTQ (with ``labels``, a
+table keyed by id) or a BED (with ``genome``). Without ``path`` it generates the
+embedded planted-motif data set (real JASPAR motifs, ``data_recipes.dna_planted_motifs``)
+in memory, so ``gdl-dna fit --config configs/dna/default.yaml`` needs no data.
+
+The attributes ``label_names``, ``task_kind``, ``class_names`` and ``window`` are linked
+to the model's arguments by the CLI; reading them loads the data once (the file is
+validated then, so a bad file fails before any training starts).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from torch.utils.data import DataLoader
+
+from gdl_dna.data.dataset import SequenceDataset
+from gdl_dna.data.labels import LabelSpec, build_targets
+from gdl_dna.data.loading import LabelledData, load_labelled, split_records
+from gdl_dna.data.records import SequenceRecord
+from gdl_science.training import GDLDataModule
+
+TaskType = Literal["auto", "binary", "multiclass", "regression"]
+SplitMode = Literal["random", "chrom", "column"]
+
+
+class DNADataModule(GDLDataModule):
+    def __init__(
+        self,
+        path: str | None = None,
+        labels: str | None = None,
+        genome: str | None = None,
+        window: int = 200,
+        task_type: TaskType = "auto",
+        label_columns: list[str] | None = None,
+        split: SplitMode = "random",
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
+        val_chroms: list[str] | None = None,
+        test_chroms: list[str] | None = None,
+        embedded_n: int = 2000,
+        embedded_motifs: list[str] | None = None,
+        embedded_background: Literal["iid", "dinuc"] = "iid",
+        batch_size: int = 64,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        """
+        Args:
+            path: labelled input (TSV/CSV, FASTA/FASTQ[.gz], BED); None = embedded data.
+            labels: label table keyed by ``id`` (FASTA/FASTQ input).
+            genome: indexed genome FASTA (BED input).
+            window: every sequence is centre-cropped/padded to this length (RC-safe).
+            task_type: binary (incl. multi-label), multiclass, regression, or auto.
+            label_columns: which label columns to use (default: all non id/sequence/split).
+            split: random (seeded fractions), chrom (val/test_chroms), column (``split``).
+            embedded_*: size, JASPAR matrix ids and background of the embedded set.
+        """
+        super().__init__(path=path, batch_size=batch_size, num_workers=num_workers, seed=seed)
+        self.labels, self.genome, self.window = labels, genome, window
+        self.task_type, self.label_columns = task_type, label_columns
+        self.split, self.val_fraction, self.test_fraction = split, val_fraction, test_fraction
+        self.val_chroms, self.test_chroms = list(val_chroms or []), list(test_chroms or [])
+        self.embedded_n, self.embedded_background = embedded_n, embedded_background
+        self.embedded_motifs = embedded_motifs
+        self._data: LabelledData | None = None
+        self._datasets: dict[str, SequenceDataset] = {}
+
+    # ----- what the CLI links into the model -------------------------------------
+    @property
+    def loaded(self) -> LabelledData:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    @property
+    def label_names(self) -> list[str]:
+        return self.loaded.spec.names
+
+    @property
+    def task_kind(self) -> str:
+        return self.loaded.spec.kind
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.loaded.spec.classes
+
+    # ----- loading -----------------------------------------------------------------
+    def _load(self) -> LabelledData:
+        if self.path is not None:
+            return load_labelled(
+                self.path, self.labels, self.genome, self.label_columns, self.task_type
+            )
+        from data_recipes.dna_planted_motifs import DEFAULT_MOTIFS, generate
+
+        motifs = self.embedded_motifs or list(DEFAULT_MOTIFS)
+        names, rows = generate(
+            self.embedded_n,
+            self.window,
+            motifs,
+            background=self.embedded_background,
+            seed=self.seed,
+        )
+        records = [
+            SequenceRecord(rid, seq, f"embedded record {i + 1}", dict(zip(names, map(str, y))))
+            for i, (rid, seq, y) in enumerate(rows)
+        ]
+        targets, _ = build_targets(records, names, "binary")
+        return LabelledData(records, LabelSpec("binary", names, []), targets)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self._datasets:
+            return
+        data = self.loaded
+        parts = split_records(
+            data.records, self.split, self.val_fraction, self.test_fraction, self.seed,
+            self.val_chroms, self.test_chroms,
+        )  # fmt: skip
+        for name, idx in zip(("train", "val", "test"), parts):
+            seqs = [data.records[i].sequence for i in idx]
+            self._datasets[name] = SequenceDataset(
+                seqs, data.targets[np.asarray(idx, dtype=int)], self.window
+            )
+
+    def split_sizes(self) -> dict[str, int]:
+        self.setup()
+        return {k: len(v) for k, v in self._datasets.items()}
+
+    def train_dataloader(self) -> DataLoader:
+        return self.make_loader(self._datasets["train"], shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.make_loader(self._datasets["val"], shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.make_loader(self._datasets["test"], shuffle=False)

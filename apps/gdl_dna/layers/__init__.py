@@ -1,0 +1,19 @@
+"""RC-equivariant layers: each maps between RC field types and exposes in_type/out_type."""
+
+from gdl_dna.layers.batchnorm import RCBatchNorm1d
+from gdl_dna.layers.conv import RCConv1d
+from gdl_dna.layers.heads import StrandHead
+from gdl_dna.layers.kmer import KmerEncoding
+from gdl_dna.layers.nonlinearity import RCPointwise
+from gdl_dna.layers.pooling import RCPool1d, pooled_length, rc_safe_padding
+
+__all__ = [
+    "KmerEncoding",
+    "RCBatchNorm1d",
+    "RCConv1d",
+    "RCPointwise",
+    "RCPool1d",
+    "StrandHead",
+    "pooled_length",
+    "rc_safe_padding",
+]

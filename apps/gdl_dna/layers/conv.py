@@ -1,0 +1,104 @@
+"""RC-equivariant 1D convolution between any two RC field types.
+
+Covers the regular -> regular maps of RCPS (Shrikumar et al. 2017), the irrep maps of
+Mallet & Vert (2021) and every mixed map between ``[regular | +1 | -1]`` layouts: the
+weight is built from free parameters by the tying of ``tying.conv_weight_tying``, so the
+layer is exactly equivariant for every weight value, and the parameter count is the
+dimension of the equivariant subspace.
+
+Exactness needs the length axis to transform by a pure flip, so padding is "same"
+(symmetric zeros) with an odd kernel, and there is no stride (strides would not tile
+the sequence symmetrically; we coarse-grain with ``RCPool1d`` instead).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gdl_dna.layers.tying import bias_tying, conv_weight_tying
+from gdl_science.blueprint import EquivariantLinear
+from gdl_science.symmetry import RCFieldType
+
+
+class RCConv1d(EquivariantLinear):
+    """(B, in_type.size, L) -> (B, out_type.size, L), equivariant under RC.
+
+    Args:
+        in_type / out_type: the channel types of input and output.
+        kernel_size: odd, so "same" padding is symmetric.
+        dilation: spacing of the kernel taps; padding grows with it, still symmetric.
+        bias: a bias tied like the weight (zero on -1 channels, shared within RC pairs).
+    """
+
+    def __init__(
+        self,
+        in_type: RCFieldType,
+        out_type: RCFieldType,
+        kernel_size: int,
+        dilation: int = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size must be odd for exact RC equivariance, got {kernel_size}"
+            )
+        self.in_type, self.out_type = in_type, out_type
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding = dilation * (kernel_size - 1) // 2
+        tying = conv_weight_tying(in_type, out_type, kernel_size)
+        self.register_buffer("weight_index", tying.index, persistent=False)
+        self.register_buffer("weight_sign", tying.sign, persistent=False)
+        fan_in = in_type.size * kernel_size
+        bound = 1.0 / math.sqrt(fan_in)
+        self.theta = nn.Parameter(torch.empty(tying.num_free).uniform_(-bound, bound))
+        if bias:
+            btying = bias_tying(out_type)
+            self.register_buffer("bias_index", btying.index, persistent=False)
+            self.register_buffer("bias_sign", btying.sign, persistent=False)
+            self.bias_theta = nn.Parameter(torch.empty(btying.num_free).uniform_(-bound, bound))
+        else:
+            self.bias_theta = None
+
+    @staticmethod
+    def _expand(theta: torch.Tensor, index: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
+        padded = torch.cat([theta, theta.new_zeros(1)])  # slot num_free is the forced zero
+        return padded[index] * sign.to(theta.dtype)
+
+    def weight(self) -> torch.Tensor:
+        """The (C_out, C_in, K) convolution weight, equivariant by construction."""
+        w = self._expand(self.theta, self.weight_index, self.weight_sign)
+        return w.view(self.out_type.size, self.in_type.size, self.kernel_size)
+
+    def bias(self) -> torch.Tensor | None:
+        if self.bias_theta is None:
+            return None
+        return self._expand(self.bias_theta, self.bias_index, self.bias_sign)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1] == self.in_type.size, (
+            f"expected {self.in_type}, got {x.shape[1]} channels"
+        )
+        return F.conv1d(x, self.weight(), self.bias(), padding=self.padding, dilation=self.dilation)
+
+    def export(self) -> nn.Conv1d:
+        """A plain ``nn.Conv1d`` with the expanded weight, for fast inference."""
+        conv = nn.Conv1d(
+            self.in_type.size, self.out_type.size, self.kernel_size,
+            padding=self.padding, dilation=self.dilation, bias=self.bias_theta is not None,
+        )  # fmt: skip
+        with torch.no_grad():
+            conv.weight.copy_(self.weight())
+            if conv.bias is not None:
+                conv.bias.copy_(self.bias())
+        return conv.to(self.theta.device, self.theta.dtype)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_type} -> {self.out_type}, kernel_size={self.kernel_size}, "
+            f"dilation={self.dilation}, free_parameters={self.theta.numel()}"
+        )

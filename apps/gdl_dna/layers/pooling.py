@@ -1,0 +1,67 @@
+"""RC-safe local pooling: windows that tile the sequence symmetrically.
+
+Max pooling with window = stride = w tiles [0, L) into L/w blocks; flipping the sequence
+maps block j onto block L/w-1-j, so pooling commutes with the flip only when w divides
+L. When it does not, we zero-pad symmetrically to the next multiple of w that keeps the
+padding even; when no such multiple exists (w even and L odd) the length breaks exact
+equivariance and we refuse it with a message that names the length. Max commutes with
+the regular-pair permutation and +1 channels; on -1 channels (RC negates) max is not
+odd, so those use the block average, which is linear.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from gdl_science.blueprint import LocalPooling
+from gdl_science.symmetry import RCFieldType
+
+
+def rc_safe_padding(length: int, window: int) -> int | None:
+    """Total symmetric padding that makes ``length`` a multiple of ``window``, or None."""
+    for pad in range(0, 2 * window + 1, 2):
+        if (length + pad) % window == 0:
+            return pad
+    return None
+
+
+def pooled_length(length: int, window: int) -> int | None:
+    pad = rc_safe_padding(length, window)
+    return None if pad is None else (length + pad) // window
+
+
+class RCPool1d(LocalPooling):
+    """(B, C, L) -> (B, C, ceil-ish(L / window)): max on regular/+1, mean on -1 channels."""
+
+    def __init__(self, field_type: RCFieldType, window: int) -> None:
+        super().__init__()
+        if window < 1:
+            raise ValueError(f"pool window must be >= 1, got {window}")
+        self.in_type = self.out_type = field_type
+        self.window = window
+        self._split = 2 * field_type.regular + field_type.plus
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1] == self.in_type.size, (
+            f"expected {self.in_type}, got {x.shape[1]} channels"
+        )
+        if self.window == 1:
+            return x
+        length = x.shape[-1]
+        pad = rc_safe_padding(length, self.window)
+        if pad is None:
+            raise ValueError(
+                f"length {length} cannot be pooled by {self.window} with RC-symmetric padding; "
+                "use a length of the other parity"
+            )
+        if pad:
+            x = F.pad(x, (pad // 2, pad // 2))
+        head = F.max_pool1d(x[:, : self._split], self.window)
+        if self._split == x.shape[1]:
+            return head
+        tail = F.avg_pool1d(x[:, self._split :], self.window)
+        return torch.cat([head, tail], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, window={self.window}"

@@ -1,0 +1,116 @@
+"""Epoch metrics per label and macro: auROC/auPRC/accuracy or Pearson/Spearman/MSE.
+
+Predictions and targets of a stage are gathered with ``CatMetric`` (synced across DDP
+ranks) and scored at the end of the epoch, with missing targets masked per label
+(NaN for binary/regression, -1 for multiclass).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torchmetrics.functional as tmf
+from torch import nn
+from torchmetrics import CatMetric
+
+
+class PredictionStore(nn.Module):
+    """Collects (preds, target) of one stage over an epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preds = CatMetric()
+        self.target = CatMetric()
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        self.preds.update(preds.detach().float())
+        self.target.update(target.detach().float())
+
+    def compute(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if not self.preds.update_count:
+            return None
+        return self.preds.compute(), self.target.compute()
+
+    def reset(self) -> None:
+        self.preds.reset()
+        self.target.reset()
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else float("nan")
+
+
+def binary_metrics(probs: torch.Tensor, target: torch.Tensor, names: list[str]) -> dict[str, float]:
+    """Per-label and macro auROC, auPRC, accuracy; probs/target (N, T), target NaN = missing."""
+    out: dict[str, float] = {}
+    per: dict[str, list[float]] = {"auroc": [], "auprc": [], "accuracy": []}
+    for j, name in enumerate(names):
+        keep = ~torch.isnan(target[:, j])
+        p, t = probs[keep, j], target[keep, j].long()
+        both = t.numel() > 0 and 0 < int(t.sum()) < t.numel()
+        values = {
+            "auroc": float(tmf.classification.binary_auroc(p, t)) if both else float("nan"),
+            "auprc": float(tmf.classification.binary_average_precision(p, t))
+            if both
+            else float("nan"),
+            "accuracy": float(((p > 0.5).long() == t).float().mean())
+            if t.numel()
+            else float("nan"),
+        }
+        for k, v in values.items():
+            per[k].append(v)
+            out[f"{k}_{name}"] = v
+    out.update({k: _mean(v) for k, v in per.items()})
+    return out
+
+
+def multiclass_metrics(
+    probs: torch.Tensor, target: torch.Tensor, classes: list[str]
+) -> dict[str, float]:
+    """Macro and per-class auROC, macro auPRC and accuracy; target (N,) with -1 missing."""
+    keep = target >= 0
+    p, t = probs[keep], target[keep].long()
+    k = len(classes)
+    if t.numel() == 0:
+        return {}
+    out = {"accuracy": float((p.argmax(dim=1) == t).float().mean())}
+    if t.unique().numel() > 1:
+        per_class = tmf.classification.multiclass_auroc(p, t, num_classes=k, average="none")
+        out.update({f"auroc_{c}": float(v) for c, v in zip(classes, per_class)})
+        out["auroc"] = _mean([float(v) for v in per_class])
+        out["auprc"] = float(tmf.classification.multiclass_average_precision(p, t, num_classes=k))
+    return out
+
+
+def regression_metrics(
+    preds: torch.Tensor, target: torch.Tensor, names: list[str]
+) -> dict[str, float]:
+    """Per-target and macro Pearson, Spearman and MSE; target NaN = missing."""
+    out: dict[str, float] = {}
+    per: dict[str, list[float]] = {"pearson": [], "spearman": [], "mse": []}
+    for j, name in enumerate(names):
+        keep = ~torch.isnan(target[:, j])
+        p, t = preds[keep, j], target[keep, j]
+        enough = t.numel() > 1 and float(t.std()) > 0 and float(p.std()) > 0
+        values = {
+            "pearson": float(tmf.pearson_corrcoef(p, t)) if enough else float("nan"),
+            "spearman": float(tmf.spearman_corrcoef(p, t)) if enough else float("nan"),
+            "mse": float(((p - t) ** 2).mean()) if t.numel() else float("nan"),
+        }
+        for k, v in values.items():
+            per[k].append(v)
+            out[f"{k}_{name}"] = v
+    out.update({k: _mean(v) for k, v in per.items()})
+    return out
+
+
+def compute_metrics(
+    kind: str, preds: torch.Tensor, target: torch.Tensor, names: list[str], classes: list[str]
+) -> dict[str, float]:
+    if kind == "binary":
+        return binary_metrics(preds, target, names)
+    if kind == "multiclass":
+        return multiclass_metrics(preds, target, classes)
+    return regression_metrics(preds, target, names)

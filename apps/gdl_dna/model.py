@@ -1,0 +1,200 @@
+"""The DNA network as a blueprint, in an RC-equivariant and a plain (untied) flavour.
+
+Equivariant: [k-mer encoding] -> (RCConv1d -> RCBatchNorm1d -> RCPointwise -> RCPool1d)
+per block -> RCInvariantPool (both orientations pooled) -> MLPHead, or -> StrandHead for
+strand-specific tasks. Plain: the same blocks with nn.Conv1d / BatchNorm1d / ReLU /
+MaxPool1d and untied weights, widths scaled so that both have the same number of
+trainable parameters (``match_parameters``), since that is the comparison users want.
+
+Supported lengths: the convolutions keep the length ("same" padding, odd kernels);
+each pool needs RC-symmetric padding to a multiple of its window, which exists unless
+the window is even and the length odd. ``supported_length`` says which lengths pass
+and the data pipeline windows every sequence to one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gdl_dna.layers import (
+    KmerEncoding,
+    RCBatchNorm1d,
+    RCConv1d,
+    RCPointwise,
+    RCPool1d,
+    StrandHead,
+    pooled_length,
+    rc_safe_padding,
+)
+from gdl_science.blueprint import (
+    Blueprint,
+    LocalPooling,
+    MLPHead,
+    RCInvariantPool,
+    count_parameters,
+)
+from gdl_science.symmetry import ONE_HOT, RCFieldType
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """Architecture hyperparameters (all primitive, saved in checkpoints)."""
+
+    channels: Sequence[int] = (32, 32, 32)  # RC-regular pairs per block (2x channels)
+    irrep_channels: int = 4  # +1 and -1 irrep channels per block (each)
+    kernel_sizes: Sequence[int] = (15, 9, 9)  # odd, one per block
+    dilations: Sequence[int] = (1, 2, 4)
+    pool_sizes: Sequence[int] = (4, 4, 1)  # local max pool after each block (1 = none)
+    kmer: int = 1  # k-mer input layer (1 = plain one-hot)
+    head: str = "invariant"  # "invariant" or "strand"
+    hidden: Sequence[int] = field(default_factory=lambda: (32,))
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        n = len(self.channels)
+        if not (len(self.kernel_sizes) == len(self.dilations) == len(self.pool_sizes) == n):
+            raise ValueError(
+                "channels, kernel_sizes, dilations and pool_sizes need one entry per block; got "
+                f"{len(self.channels)}, {len(self.kernel_sizes)}, {len(self.dilations)}, "
+                f"{len(self.pool_sizes)}"
+            )
+        if self.head not in ("invariant", "strand"):
+            raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
+        bad = [k for k in self.kernel_sizes if k % 2 == 0]
+        if bad:
+            raise ValueError(f"kernel sizes must be odd for exact RC equivariance, got {bad}")
+
+
+def supported_length(arch: ArchConfig, length: int) -> bool:
+    """Whether every pool can tile ``length`` symmetrically (see module docstring)."""
+    length = length - arch.kmer + 1
+    if length < 1:
+        return False
+    for window in arch.pool_sizes:
+        if window > 1:
+            pooled = pooled_length(length, window)
+            if pooled is None:
+                return False
+            length = pooled
+    return True
+
+
+def hidden_types(arch: ArchConfig) -> list[RCFieldType]:
+    m = arch.irrep_channels
+    return [RCFieldType(regular=c, plus=m, minus=m) for c in arch.channels]
+
+
+def build_equivariant(arch: ArchConfig, n_outputs: int) -> Blueprint:
+    stages: list[tuple[str, nn.Module]] = []
+    in_type = ONE_HOT
+    if arch.kmer > 1:
+        stages.append(("kmer", KmerEncoding(arch.kmer)))
+        in_type = stages[-1][1].out_type
+    for i, (t, k, d, w) in enumerate(
+        zip(hidden_types(arch), arch.kernel_sizes, arch.dilations, arch.pool_sizes)
+    ):
+        stages += [
+            (f"conv{i}", RCConv1d(in_type, t, k, dilation=d)),
+            (f"norm{i}", RCBatchNorm1d(t)),
+            (f"act{i}", RCPointwise(t)),
+        ]
+        if w > 1:
+            stages.append((f"pool{i}", RCPool1d(t, w)))
+        in_type = t
+    if arch.head == "strand":
+        stages.append(
+            ("head", StrandHead(in_type, n_outputs, hidden=arch.hidden[0] if arch.hidden else 16))
+        )
+    else:
+        stages.append(("invariant_pool", RCInvariantPool(in_type)))
+        stages.append(
+            ("head", MLPHead(in_type.invariant_size, n_outputs, arch.hidden, arch.dropout))
+        )
+    return Blueprint(stages)
+
+
+class SymmetricMaxPool1d(LocalPooling):
+    """The plain network's pool, with the same RC-symmetric padding as ``RCPool1d`` so
+    both flavours accept the same lengths and have the same shapes."""
+
+    def __init__(self, window: int) -> None:
+        super().__init__()
+        self.window = window
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = rc_safe_padding(x.shape[-1], self.window)
+        if pad is None:
+            raise ValueError(
+                f"length {x.shape[-1]} cannot be pooled by {self.window} symmetrically"
+            )
+        return F.max_pool1d(F.pad(x, (pad // 2, pad // 2)), self.window)
+
+
+class GlobalMeanPool(nn.Module):
+    """(B, C, L) -> (B, C): the plain network's global pooling (no orientation pairing)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=-1)
+
+
+def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blueprint:
+    stages: list[tuple[str, nn.Module]] = []
+    in_ch = 4
+    if arch.kmer > 1:
+        stages.append(("kmer", KmerEncoding(arch.kmer)))
+        in_ch = 4**arch.kmer
+    for i, (c, k, d, w) in enumerate(
+        zip(widths, arch.kernel_sizes, arch.dilations, arch.pool_sizes)
+    ):
+        stages += [
+            (f"conv{i}", nn.Conv1d(in_ch, c, k, dilation=d, padding=d * (k - 1) // 2)),
+            (f"norm{i}", nn.BatchNorm1d(c)),
+            (f"act{i}", nn.ReLU()),
+        ]
+        if w > 1:
+            stages.append((f"pool{i}", SymmetricMaxPool1d(w)))
+        in_ch = c
+    # A strand head on a plain net is just more outputs: forward then reverse strand.
+    n_out = 2 * n_outputs if arch.head == "strand" else n_outputs
+    stages.append(("global_pool", GlobalMeanPool()))
+    stages.append(("head", MLPHead(in_ch, n_out, arch.hidden, arch.dropout)))
+    return Blueprint(stages)
+
+
+def plain_widths(arch: ArchConfig, n_outputs: int, target_parameters: int | None) -> list[int]:
+    """Channel widths of the plain net: the equivariant channel counts scaled by one
+    factor chosen so the parameter count is as close as possible to ``target_parameters``
+    (None: same channel counts, i.e. about twice the parameters)."""
+    base = [t.size for t in hidden_types(arch)]
+    if target_parameters is None:
+        return base
+
+    def size(step: int) -> tuple[int, list[int]]:
+        widths = [max(1, round(b * step / 100)) for b in base]
+        return count_parameters(build_plain(arch, n_outputs, widths)), widths
+
+    # The count grows with the scale, so bisect on the scale in percent.
+    lo, hi = 10, 200
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if size(mid)[0] < target_parameters:
+            lo = mid
+        else:
+            hi = mid
+    candidates = [size(lo), size(hi)]
+    return min(candidates, key=lambda c: abs(c[0] - target_parameters))[1]
+
+
+def build_network(
+    arch: ArchConfig, n_outputs: int, equivariant: bool, match_parameters: bool = True
+) -> Blueprint:
+    """The network for a symmetry mode: tied (equivariant) or plain with matched size."""
+    if equivariant:
+        return build_equivariant(arch, n_outputs)
+    target = count_parameters(build_equivariant(arch, n_outputs)) if match_parameters else None
+    return build_plain(arch, n_outputs, plain_widths(arch, n_outputs, target))
