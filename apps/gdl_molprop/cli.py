@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from gdl_molprop import crossval
 from gdl_molprop.datamodule import MolPropDataModule
 from gdl_molprop.predict import add_predict_arguments, predict
 from gdl_molprop.task import MolPropTask
-from gdl_science.cli import AppSpec, run_app
+from gdl_science.cli import AppSpec, Command, run_app
 
 # The data module knows the targets, their scaling and how molecules were prepared;
 # the model records them so a checkpoint alone can predict on new molecules.
@@ -34,6 +35,13 @@ SPEC = AppSpec(
     predict=predict,
     add_predict_arguments=add_predict_arguments,
     links=LINKS,
+    commands={
+        "crossval": Command(
+            help="k-fold cross-validation x seed replicates -> mean ± sd table",
+            add_arguments=crossval.add_arguments,
+            run=crossval.run,
+        )
+    },
     description="gdl-molprop: SMILES/SDF -> conformers -> E(3)-invariant property models.",
 )
 

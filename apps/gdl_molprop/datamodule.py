@@ -158,7 +158,9 @@ class MolPropDataModule(GDLDataModule):
         path, test_path, targets = self._files()
         records = self._read(path, targets)
         names = list(targets) if targets is not None else self._infer_names(path, records)
-        test_records = self._read(test_path, names) if test_path else []
+        # k-fold: the folds are the test sets; a separate test file would mix two protocols.
+        use_test_file = test_path is not None and self.num_folds <= 1
+        test_records = self._read(test_path, names) if use_test_file else []
         all_records = records + test_records
         self._names = names
         self._check_classification(all_records, path)
@@ -174,7 +176,7 @@ class MolPropDataModule(GDLDataModule):
         elif self.split == "column":
             train, val, test = column_split([r.split for r in records], where)
         else:
-            test_fraction = 0.0 if test_path else self.test_fraction
+            test_fraction = 0.0 if use_test_file else self.test_fraction
             if self.split == "scaffold":
                 train, val, test = scaffold_split(
                     [scaffold_of(s) for s in smiles], self.val_fraction, test_fraction, self.seed
