@@ -7,10 +7,13 @@ line at the end of fit naming the checkpoint to use with ``predict``.
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
 
+import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
@@ -68,6 +71,57 @@ class GDLLightningCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: Any) -> None:
         for source, target in self._links:
             parser.link_arguments(source, target, apply_on="instantiate")
+        parser.add_argument(
+            "--resume",
+            type=Literal["auto", "never"],
+            default="auto",
+            help="fit only: with 'auto', rerunning a fit that was killed resumes from the newest "
+            "last.ckpt under trainer.default_root_dir saved with the same model and data settings",
+        )
+
+    def before_fit(self) -> None:
+        config = self.config_init[self.subcommand]
+        if config.get("resume") != "auto" or config.get("ckpt_path") is not None:
+            return
+        ckpt = find_resumable_checkpoint(
+            self.trainer.default_root_dir, dict(self.model.hparams), _hparams(self.datamodule)
+        )
+        if ckpt is not None:
+            print(f"resuming from {ckpt} (pass --resume never to start afresh)", file=sys.stderr)
+            config["ckpt_path"] = str(ckpt)
+
+
+def _hparams(obj: Any) -> dict[str, Any]:
+    return dict(getattr(obj, "hparams", {}) or {})
+
+
+def _canonical(hparams: Mapping[str, Any]) -> str:
+    public = {k: v for k, v in hparams.items() if not k.startswith("_")}
+    return json.dumps(public, sort_keys=True, default=str)
+
+
+def find_resumable_checkpoint(
+    root: str | Path, model_hparams: Mapping[str, Any], data_hparams: Mapping[str, Any]
+) -> Path | None:
+    """The newest ``last.ckpt`` under ``root`` written by a run with the same settings.
+
+    A checkpoint of a different model or data configuration is never resumed: rerunning
+    the *same* command continues it, a changed command starts afresh.
+    """
+    candidates = sorted(
+        Path(root).glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for path in candidates:
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception:  # a foreign or unreadable file is simply not resumable
+            continue
+        same_model = _canonical(ckpt.get("hyper_parameters") or {}) == _canonical(model_hparams)
+        saved_data = ckpt.get("datamodule_hyper_parameters") or {}
+        same_data = _canonical(saved_data) == _canonical(data_hparams)
+        if same_model and same_data:
+            return path
+    return None
 
 
 def run_lightning(spec: Any, args: Sequence[str]) -> GDLLightningCLI:

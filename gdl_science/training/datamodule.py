@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 
 def split_indices(
@@ -26,6 +27,12 @@ def split_indices(
     val, test = order[:n_val], order[n_val : n_val + n_test]
     train = order[n_val + n_test :]
     return sorted(train), sorted(val), sorted(test)
+
+
+def shuffle_seed(data_seed: int) -> int:
+    """The seed of the training shuffle: Lightning seeds its DDP sampler from
+    ``seed_everything`` (PL_GLOBAL_SEED), so a single process does the same."""
+    return int(os.environ.get("PL_GLOBAL_SEED", data_seed))
 
 
 def seed_worker(worker_id: int) -> None:
@@ -57,16 +64,31 @@ class GDLDataModule(pl.LightningDataModule):
         batch_size: int | None = None,
         drop_last: bool = False,
     ) -> DataLoader:
-        """A DataLoader with seeded shuffling and workers. Under DDP Lightning swaps in a
-        DistributedSampler, so every rank sees its own shard."""
+        """A DataLoader with seeded shuffling and workers.
+
+        Shuffling uses a DistributedSampler for every world size (one replica on a single
+        process): all ranks draw the same seeded permutation per epoch and deal it out
+        round-robin, so the union of the ranks' k-th batches is exactly the
+        single-process k-th batch. A run's data order, and so its result, does not depend
+        on the number of processes for a fixed global batch. Unshuffled (val/test)
+        loaders are sharded by Lightning.
+        """
+        sampler = None
+        if shuffle:
+            # Built here for every world size (Lightning leaves a DistributedSampler alone).
+            distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+            world = torch.distributed.get_world_size() if distributed else 1
+            rank = torch.distributed.get_rank() if distributed else 0
+            sampler = DistributedSampler(
+                dataset, num_replicas=world, rank=rank, shuffle=True, seed=shuffle_seed(self.seed)
+            )
         return DataLoader(
             dataset,
             batch_size=batch_size or self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=collate_fn,
             worker_init_fn=seed_worker,
-            generator=torch.Generator().manual_seed(self.seed),
             persistent_workers=self.num_workers > 0,
             drop_last=drop_last,
         )

@@ -7,6 +7,7 @@ The equivariant model ties its weights by evaluating one branch on both strands.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import torch
@@ -43,8 +44,10 @@ class ToyTask(GDLTask):
         width: int = 8,
         lr: float = 0.01,
         num_targets: int = 1,
+        seconds_per_step: float = 0.0,
+        optimizer: str = "adamw",
     ) -> None:
-        super().__init__(symmetry=symmetry, lr=lr, scheduler="constant")
+        super().__init__(symmetry=symmetry, lr=lr, scheduler="constant", optimizer=optimizer)
         self.save_hyperparameters()
         self.conv = nn.Conv1d(4, width, 3, padding=1)
         self.head = MLPHead(width, num_targets)
@@ -59,6 +62,8 @@ class ToyTask(GDLTask):
         return self.branch(x)
 
     def step(self, batch):
+        if self.training and self.hparams.seconds_per_step:
+            time.sleep(self.hparams.seconds_per_step)  # lets tests kill a fit mid-epoch
         x, y = batch
         pred = self(x)
         return StepOutput(nn.functional.mse_loss(pred, y), pred, y, batch_size=len(x))
@@ -84,9 +89,11 @@ class ToyData(GDLDataModule):
         length: int = 16,
         batch_size: int = 16,
         seed: int = 0,
+        shuffle: bool = True,
     ) -> None:
         super().__init__(path=path, batch_size=batch_size, seed=seed)
-        self.n, self.length = n, length
+        self.save_hyperparameters()
+        self.n, self.length, self.shuffle = n, length, shuffle
         self.num_targets = 1
 
     def setup(self, stage: str) -> None:
@@ -100,7 +107,7 @@ class ToyData(GDLDataModule):
         self.val_set = TensorDataset(x[self.n // 2 :], y[self.n // 2 :])
 
     def train_dataloader(self):
-        return self.make_loader(self.train_set, shuffle=True)
+        return self.make_loader(self.train_set, shuffle=self.shuffle)
 
     def val_dataloader(self):
         return self.make_loader(self.val_set, shuffle=False)
@@ -149,3 +156,11 @@ SPEC = AppSpec(
     predict=predict,
     links=(("data.num_targets", "model.num_targets"),),
 )
+
+
+if __name__ == "__main__":  # `python -m tests.core.toy_app fit ...`, for multi-process tests
+    import sys
+
+    from gdl_science.cli import run_app
+
+    sys.exit(run_app(SPEC))

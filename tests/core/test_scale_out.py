@@ -1,0 +1,128 @@
+"""Scale-out machinery of the shared CLI: DDP on CPU, resume after SIGKILL, bf16, determinism."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tests.ddp_helpers import REPO, last_checkpoint, logged_metric, max_weight_difference, run_cli
+
+TOY = [sys.executable, "-m", "tests.core.toy_app"]
+QUIET = ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"]
+
+
+@pytest.mark.ddp
+def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path):
+    common = [
+        "fit",
+        "--trainer.max_epochs=3",
+        # SGD: updates are linear in the gradient. Adam divides by sqrt(v), which turns the
+        # 1e-8 rounding difference of a near-zero gradient into a full lr-sized step.
+        "--model.optimizer=sgd",
+        "--model.lr=0.1",
+        "--seed_everything=1",
+        "--data.seed=1",
+        "--trainer.accelerator=cpu",
+        *QUIET,
+    ]
+    single = run_cli(
+        [
+            *TOY,
+            *common,
+            "--data.batch_size=16",
+            "--trainer.devices=1",
+            f"--trainer.default_root_dir={tmp_path / 'one'}",
+        ]
+    )
+    assert single.returncode == 0, single.stderr[-2000:]
+    ddp = run_cli(
+        [
+            *TOY,
+            *common,
+            "--data.batch_size=8",
+            "--trainer.devices=2",
+            "--trainer.strategy=ddp",
+            f"--trainer.default_root_dir={tmp_path / 'two'}",
+        ]
+    )
+    assert ddp.returncode == 0, ddp.stderr[-2000:]
+    # DDP averages the two ranks' gradients of 8 samples = one gradient of the same 16.
+    diff = max_weight_difference(
+        last_checkpoint(tmp_path / "one"), last_checkpoint(tmp_path / "two")
+    )
+    assert diff < 1e-5
+    # Validation metrics are synced over both ranks' halves of the validation set.
+    one, two = (
+        logged_metric(tmp_path / "one", "val/mse"),
+        logged_metric(tmp_path / "two", "val/mse"),
+    )
+    assert len(one) == len(two) == 3
+    assert max(abs(a - b) for a, b in zip(one, two)) < 1e-5
+
+
+def test_a_killed_fit_resumes_when_the_same_command_is_rerun(tmp_path):
+    cmd = [
+        *TOY,
+        "fit",
+        "--trainer.max_epochs=6",
+        "--model.seconds_per_step=0.15",
+        f"--trainer.default_root_dir={tmp_path}",
+        *QUIET,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    deadline = time.time() + 120
+    try:
+        while not list(tmp_path.glob("**/checkpoints/last.ckpt")):
+            assert time.time() < deadline and proc.poll() is None, "fit ended before a checkpoint"
+            time.sleep(0.05)
+        time.sleep(0.2)  # now mid-epoch 2
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed_at = torch.load(last_checkpoint(tmp_path), weights_only=True)["epoch"]
+    assert killed_at < 5
+
+    rerun = run_cli(cmd)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "resuming from" in rerun.stderr
+    final = torch.load(last_checkpoint(tmp_path), weights_only=True)
+    assert final["epoch"] == 5 and final["global_step"] == 6 * 3  # no step lost or repeated
+
+    # A different configuration in the same folder does not resume someone else's run.
+    other = run_cli([*cmd[:-3], "--model.width=3", "--model.seconds_per_step=0", *QUIET])
+    assert other.returncode == 0 and "resuming from" not in other.stderr
+
+
+def test_bf16_mixed_precision_and_deterministic_mode_on_cpu(tmp_path):
+    base = [
+        *TOY,
+        "fit",
+        "--trainer.max_epochs=2",
+        "--seed_everything=3",
+        "--trainer.deterministic=true",
+        *QUIET,
+    ]
+    runs = []
+    for name in ("a", "b"):
+        out = run_cli([*base, f"--trainer.default_root_dir={tmp_path / name}"])
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs.append(last_checkpoint(tmp_path / name))
+    assert max_weight_difference(*runs) == 0.0  # bit-identical reruns
+    bf16 = run_cli(
+        [*base, "--trainer.precision=bf16-mixed", f"--trainer.default_root_dir={tmp_path / 'bf16'}"]
+    )
+    assert bf16.returncode == 0, bf16.stderr[-2000:]
+    losses = logged_metric(tmp_path / "bf16", "val/loss")
+    assert losses and all(torch.isfinite(torch.tensor(losses)))
+    assert max_weight_difference(runs[0], last_checkpoint(tmp_path / "bf16")) > 0  # bf16 did run
