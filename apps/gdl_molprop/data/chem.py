@@ -56,6 +56,8 @@ _BOND_TYPES = (
     Chem.BondType.AROMATIC,
 )
 BOND_FEATURES = 1 + len(_BOND_TYPES) + 2
+# Bump when preparation or features change, so stale cache entries are never reused.
+PREP_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ class PrepSettings:
 
     def key(self) -> str:
         """A short stable hash of the settings (the cache folder name)."""
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        payload = {**asdict(self), "version": PREP_VERSION}
+        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -181,6 +184,9 @@ def _embed(mol_h: Chem.Mol, settings: PrepSettings) -> tuple[list[int], str]:
     """ETKDGv3 conformers, retried with random coordinates; errors become a failure note."""
     params = AllChem.ETKDGv3()
     params.randomSeed = settings.seed
+    # Without sequential seeds, RDKit 2026.09 returns k identical conformers for a fixed
+    # seed (measured); with them, conformer i uses seed + i: distinct and reproducible.
+    params.enableSequentialRandomSeeds = True
     notes = ""
     try:
         ids = list(AllChem.EmbedMultipleConfs(mol_h, settings.num_conformers, params))
