@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from gdl_molprop.data.chem import PrepSettings, prepare_smiles
 from gdl_molprop.data.featurize import molecule_graph
 from gdl_molprop.model import MolPropNet
+
 from gdl_science.blueprint import count_parameters
 from gdl_science.graphs import GraphBatch
 from gdl_science.symmetry import (

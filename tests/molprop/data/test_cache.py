@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from gdl_molprop.data import pipeline
 from gdl_molprop.data.cache import ConformerCache
 from gdl_molprop.data.chem import PrepSettings

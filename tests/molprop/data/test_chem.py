@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rdkit import Chem
-from rdkit.Chem import AllChem
-
 from gdl_molprop.data import chem
 from gdl_molprop.data.chem import ATOM_FEATURES, BOND_FEATURES, PrepSettings, prepare_smiles
 from gdl_molprop.data.pipeline import MoleculeSource, prepare_many
+from rdkit import Chem
+from rdkit.Chem import AllChem
 
 SETTINGS = PrepSettings()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from gdl_molprop.data.readers import read_csv, read_records, read_sdf, read_smi
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from gdl_molprop.data.readers import read_csv, read_records, read_sdf, read_smi
 from gdl_science.io import UserInputError
 
 from ..conftest import write_csv
@@ -64,7 +64,7 @@ def test_nan_text_is_missing_and_inf_is_an_error(tmp_path):
     )
     recs = read_csv(path, targets=["y"])
     assert math.isnan(next(recs).targets[0])
-    with pytest.raises(UserInputError, match="line 3.*infinite"):
+    with pytest.raises(UserInputError, match=r"line 3.*infinite"):
         next(recs)
 
 
@@ -72,7 +72,7 @@ def test_tsv_and_missing_target_column(tmp_path):
     path = tmp_path / "m.tsv"
     path.write_text("smiles\ty\nCCO\t1\n")
     assert next(read_csv(path)).targets == [1.0]
-    with pytest.raises(UserInputError, match="target column.*'z'.*not found"):
+    with pytest.raises(UserInputError, match=r"target column.*'z'.*not found"):
         list(read_csv(path, targets=["z"]))
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from gdl_molprop.data.splits import column_split, kfold_split, scaffold_of, scaffold_split
+
 from gdl_science.io import UserInputError
 
 SMILES = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from gdl_molprop.data.chem import ATOM_FEATURES, BOND_FEATURES, PrepSettings, prepare_smiles
 from gdl_molprop.data.featurize import molecule_graph
 from gdl_molprop.layers import (
@@ -12,10 +11,11 @@ from gdl_molprop.layers import (
     DistanceEncoding,
     InvariantMessagePassing,
     MoleculeReadout,
-    NoGeometry,
     NodeState,
+    NoGeometry,
     permute_state,
 )
+
 from gdl_science.graphs import GraphBatch
 from gdl_science.symmetry import (
     E3Group,
