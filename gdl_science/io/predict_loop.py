@@ -13,6 +13,7 @@ from typing import Any
 
 from gdl_science.io.errors import ErrorReport, UserInputError
 from gdl_science.io.progress import progress
+from gdl_science.io.sharding import Shard
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Record:
     id: str
     payload: Any = None
     error: str | None = None
+    index: int = -1
+    """Position in the input (set by ``run_predictions``): the ``order`` of output rows."""
 
 
 @dataclass
@@ -55,6 +58,7 @@ def run_predictions(
     desc: str = "predict",
     total: int | None = None,
     on_error: Callable[[Record], None] | None = None,
+    shard: Shard | None = None,
 ) -> PredictSummary:
     """Predict every valid record; report every invalid one.
 
@@ -62,11 +66,15 @@ def run_predictions(
     UserInputError for a batch, each record of that batch is retried alone so only the
     culprit is reported. ``on_error(record)`` lets a sink keep a row for bad records too
     (molprop keeps every input row with a status).
+
+    In a distributed job (``shard``, by default from the environment) this process
+    predicts only the records it owns; sinks write rows with ``order=record.index``.
     """
+    shard = shard if shard is not None else Shard.from_env()
     summary = PredictSummary()
 
     def fail(record: Record, reason: str) -> None:
-        errors.add(record.id, reason)
+        errors.add(record.id, reason, order=record.index)
         summary.n_bad += 1
         if on_error is not None:
             record.error = reason
@@ -77,7 +85,15 @@ def run_predictions(
             on_result(record, result)
             summary.n_ok += 1
 
-    for batch in _batches(progress(records, total=total, desc=desc, unit="rec"), batch_size):
+    def owned() -> Iterator[Record]:
+        for index, record in enumerate(records):
+            if shard.owns(index):
+                record.index = index
+                yield record
+
+    if shard.active and total is not None:
+        total = len(range(shard.rank, total, shard.world))
+    for batch in _batches(progress(owned(), total=total, desc=desc, unit="rec"), batch_size):
         # Errors are reported in input order, interleaved with results.
         good = []
         for record in batch:

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gdl_science.io.sharding import ORDER_COLUMN, Shard, merge_parts, part_path
+
 
 def delimiter_for(path: str | Path) -> str:
     """Tab for .tsv/.txt (and their .gz), comma otherwise."""
@@ -23,14 +25,23 @@ class StreamingTableWriter:
     Use as a context manager. Rows are written to a temporary file in the destination
     folder; on a clean exit it is fsynced and renamed over ``path``; on an exception it is
     deleted and ``path`` is left as it was.
+
+    In a distributed job (see ``sharding``) each rank publishes a part file instead, its
+    rows tagged with ``order`` (the record's input position, which ``write_row`` then
+    requires), and rank 0 merges the parts into ``path`` in input order.
     """
 
     def __init__(
-        self, path: str | Path, columns: Sequence[str], delimiter: str | None = None
+        self,
+        path: str | Path,
+        columns: Sequence[str],
+        delimiter: str | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.path = Path(path)
         self.columns = list(columns)
         self.delimiter = delimiter or delimiter_for(path)
+        self.shard = shard if shard is not None else Shard.from_env()
         self.rows_written = 0
         self._fh = None
         self._tmp: Path | None = None
@@ -42,9 +53,10 @@ class StreamingTableWriter:
         )
         self._tmp = Path(tmp)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        fieldnames = [ORDER_COLUMN, *self.columns] if self.shard.active else self.columns
         self._writer = csv.DictWriter(
             self._fh,
-            fieldnames=self.columns,
+            fieldnames=fieldnames,
             delimiter=self.delimiter,
             lineterminator="\n",
             extrasaction="raise",
@@ -52,8 +64,13 @@ class StreamingTableWriter:
         self._writer.writeheader()
         return self
 
-    def write_row(self, row: Mapping[str, Any]) -> None:
-        self._writer.writerow({k: _format(v) for k, v in row.items()})
+    def write_row(self, row: Mapping[str, Any], order: int | None = None) -> None:
+        values = {k: _format(v) for k, v in row.items()}
+        if self.shard.active:
+            if order is None:
+                raise ValueError("a sharded prediction must give each row its input order")
+            values[ORDER_COLUMN] = order
+        self._writer.writerow(values)
         self.rows_written += 1
 
     def __exit__(
@@ -69,9 +86,14 @@ class StreamingTableWriter:
                 os.fsync(self._fh.fileno())
             self._fh.close()
             if exc_type is None:
-                os.replace(self._tmp, self.path)
+                target = part_path(self.path, self.shard) if self.shard.active else self.path
+                os.replace(self._tmp, target)
+            elif self.shard.active:
+                part_path(self.path, self.shard).with_suffix(".failed").touch()
         finally:
             self._tmp.unlink(missing_ok=True)
+        if exc_type is None and self.shard.active:
+            merge_parts(self.path, self.shard, self.columns, self.delimiter)
 
 
 def _format(value: Any) -> Any:

@@ -25,7 +25,19 @@ def test_cluster_config_parses_with_the_template_overrides(app):
     if not config.exists():
         pytest.fail(f"{config} is missing: every app ships a cluster config")
     # What train_ddp.sbatch runs on 2 nodes x 4 GPUs, stopped after parsing.
-    out = run_cli([*app_command(app), "fit", "--config", str(config), "--trainer.num_nodes", "2",
-                   "--trainer.devices", "4", "--print_config"], timeout=180)
+    out = run_cli(
+        [
+            *app_command(app),
+            "fit",
+            "--config",
+            str(config),
+            "--trainer.num_nodes",
+            "2",
+            "--trainer.devices",
+            "4",
+            "--print_config",
+        ],
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "num_nodes: 2" in out.stdout and "strategy: ddp" in out.stdout

@@ -126,3 +126,69 @@ def test_bf16_mixed_precision_and_deterministic_mode_on_cpu(tmp_path):
     losses = logged_metric(tmp_path / "bf16", "val/loss")
     assert losses and all(torch.isfinite(torch.tensor(losses)))
     assert max_weight_difference(runs[0], last_checkpoint(tmp_path / "bf16")) > 0  # bf16 did run
+
+
+@pytest.mark.ddp
+def test_predict_sharded_over_two_ranks_writes_one_complete_ordered_output(tmp_path):
+    fit = run_cli(
+        [*TOY, "fit", "--trainer.max_epochs=1", f"--trainer.default_root_dir={tmp_path}", *QUIET]
+    )
+    assert fit.returncode == 0, fit.stderr[-2000:]
+    ckpt = last_checkpoint(tmp_path)
+    lines = ["ACGTAC", "GGXAAA", "TTTTGC", "", "CCCGGA", "ACACGT", "GTGTNA", "AAAACC", "CGCGTA"]
+    inp = tmp_path / "seqs.txt"
+    inp.write_text("\n".join(lines) + "\n")
+    single = run_cli(
+        [
+            *TOY,
+            "predict",
+            "--checkpoint",
+            str(ckpt),
+            "--input",
+            str(inp),
+            "--output",
+            str(tmp_path / "one.tsv"),
+            "--batch-size",
+            "2",
+        ]
+    )
+    assert single.returncode == 0, single.stderr
+    env = {"PYTHONPATH": str(REPO), "GDL_NO_PROGRESS": "1", "PATH": "/usr/bin:/bin"}
+    cmd = [
+        *TOY,
+        "predict",
+        "--checkpoint",
+        str(ckpt),
+        "--input",
+        str(inp),
+        "--output",
+        str(tmp_path / "two.tsv"),
+        "--batch-size",
+        "2",
+    ]
+    ranks = [
+        subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env={**env, "RANK": str(r), "WORLD_SIZE": "2"},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in (1, 0)
+    ]
+    for proc in ranks:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    one, two = (tmp_path / "one.tsv").read_text(), (tmp_path / "two.tsv").read_text()
+    assert two == one  # same rows, same input order, one file
+    assert [r.split("\t")[0] for r in one.splitlines()[1:]] == [
+        "line1",
+        "line3",
+        "line5",
+        "line6",
+        "line8",
+        "line9",
+    ]
+    errors_one = (tmp_path / "one.tsv.errors.tsv").read_text()
+    assert (tmp_path / "two.tsv.errors.tsv").read_text() == errors_one
+    assert [r.split("\t")[0] for r in errors_one.splitlines()[1:]] == ["line2", "line4", "line7"]
+    assert not list(tmp_path.glob(".two.tsv*"))  # parts cleaned up

@@ -141,7 +141,7 @@ def predict(args: argparse.Namespace) -> int:
         summary = run_predictions(
             read_records(inp),
             lambda xs: task(torch.stack(xs)).squeeze(1).tolist(),
-            lambda rec, y: writer.write_row({"id": rec.id, "gc_pred": y}),
+            lambda rec, y: writer.write_row({"id": rec.id, "gc_pred": y}, order=rec.index),
             batch_size=args.batch_size,
             errors=errors,
         )
