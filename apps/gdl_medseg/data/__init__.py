@@ -1,0 +1,1 @@
+"""Data: the nnU-Net raw layout, verification, preprocessing, caching and patch sampling."""

@@ -1,0 +1,77 @@
+"""Patch sampling from memory-mapped cases, with nnU-Net's foreground oversampling.
+
+A training item is a cube patch (C, P, P, P) with its label (P, P, P). With probability
+``foreground_fraction`` (nnU-Net: 33%) the patch is centred on a random foreground voxel
+of a random present class; otherwise its position is uniform. Cases smaller than the
+patch are zero-padded. Items are a pure function of (seed, epoch, index), so runs are
+reproducible with any number of workers. ``patch_size`` should be a valid size for the
+network (``model.sizes.is_valid_size``) so that training sees exactly equivariant inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from gdl_medseg.data.cache import CachedCase
+
+
+def crop_padded(array: np.ndarray, start: np.ndarray, size: int) -> np.ndarray:
+    """array[..., s0:s0+P, s1:s1+P, s2:s2+P] with zeros where the window leaves the array."""
+    spatial = np.array(array.shape[-3:])
+    lo = np.maximum(start, 0)
+    hi = np.minimum(start + size, spatial)
+    out = np.zeros((*array.shape[:-3], size, size, size), dtype=array.dtype)
+    src = tuple(slice(a, b) for a, b in zip(lo, hi))
+    dst = tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))
+    out[(..., *dst)] = array[(..., *src)]
+    return out
+
+
+class PatchDataset(Dataset):
+    """``samples`` random patches per epoch drawn from ``cases``."""
+
+    def __init__(
+        self,
+        cases: list[CachedCase],
+        patch_size: int,
+        samples: int,
+        foreground_fraction: float = 0.33,
+        seed: int = 0,
+        fixed: bool = False,
+    ) -> None:
+        if not cases:
+            raise ValueError("PatchDataset needs at least one case")
+        self.cases = cases
+        self.patch_size = patch_size
+        self.samples = samples
+        self.foreground_fraction = foreground_fraction
+        self.seed = seed
+        self.fixed = fixed  # validation: the same patches every epoch
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.samples
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch = 0 if self.fixed else self.epoch
+        rng = np.random.default_rng([self.seed, epoch, index])
+        case = self.cases[index % len(self.cases)]
+        spatial = np.array(case.label.shape)
+        p = self.patch_size
+        if len(case.foreground) and rng.random() < self.foreground_fraction:
+            classes = np.unique(case.foreground[:, 0])
+            cls = rng.choice(classes)
+            rows = case.foreground[case.foreground[:, 0] == cls]
+            centre = rows[rng.integers(len(rows)), 1:]
+            start = centre - p // 2
+        else:
+            start = np.array([rng.integers(0, max(n - p, 0) + 1) for n in spatial])
+            start -= np.maximum(p - spatial, 0) // 2  # centre cases smaller than the patch
+        image = crop_padded(case.image, start, p)
+        label = crop_padded(case.label, start, p)
+        return torch.from_numpy(image.astype(np.float32)), torch.from_numpy(label.astype(np.int64))

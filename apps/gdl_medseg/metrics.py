@@ -1,0 +1,67 @@
+"""Dice per label over a whole stage (global counts, not a mean of per-patch scores)."""
+
+from __future__ import annotations
+
+import torch
+import torchmetrics
+
+
+class LabelDice(torchmetrics.Metric):
+    """2|P∩T| / (|P|+|T|) of one label, accumulated over the epoch; 1.0 when both are empty."""
+
+    full_state_update = False
+    higher_is_better = True
+
+    def __init__(self, label: int) -> None:
+        super().__init__()
+        self.label = label
+        self.add_state("intersection", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("total", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        """preds, target: integer label maps of equal shape, e.g. (B, D, H, W)."""
+        p = preds == self.label
+        t = target == self.label
+        self.intersection += (p & t).sum()
+        self.total += p.sum() + t.sum()
+
+    def compute(self) -> torch.Tensor:
+        if self.total == 0:
+            return torch.ones((), dtype=torch.float64)
+        return 2 * self.intersection / self.total
+
+
+class MeanDice(torchmetrics.Metric):
+    """The mean over foreground labels 1..n-1 of ``LabelDice``."""
+
+    full_state_update = False
+    higher_is_better = True
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__()
+        self.n_classes = n_classes
+        zeros = torch.zeros(n_classes, dtype=torch.float64)
+        self.add_state("intersection", zeros.clone(), dist_reduce_fx="sum")
+        self.add_state("total", zeros.clone(), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        for c in range(1, self.n_classes):
+            p, t = preds == c, target == c
+            self.intersection[c] += (p & t).sum()
+            self.total[c] += p.sum() + t.sum()
+
+    def compute(self) -> torch.Tensor:
+        inter, total = self.intersection[1:], self.total[1:]
+        dice = torch.where(total > 0, 2 * inter / total.clamp(min=1), torch.ones_like(total))
+        return dice.mean()
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """nnU-Net's batch soft Dice over foreground classes: logits (B, K, ...), target (B, ...)."""
+    probs = logits.softmax(1)
+    onehot = torch.nn.functional.one_hot(target, logits.shape[1]).movedim(-1, 1).to(probs)
+    dims = (0, *range(2, logits.dim()))
+    inter = (probs * onehot).sum(dims)
+    denom = probs.sum(dims) + onehot.sum(dims)
+    dice = (2 * inter + eps) / (denom + eps)
+    return 1 - dice[1:].mean()

@@ -1,0 +1,1 @@
+"""Networks: the equivariant escnn U-Net, its plain twin, and export to plain PyTorch."""

@@ -1,0 +1,102 @@
+"""The octahedral-equivariant 3D U-Net (escnn), following the blueprint's four stages.
+
+- linear equivariant layers: ``ExactR3Conv`` between regular fields of the cube group;
+- nonlinearities: ``IIDBatchNorm3d`` then ``ELU``, pointwise on regular fields;
+- local pooling: ``PointwiseAvgPoolAntialiased3D`` (Gaussian blur, stride 2);
+- no invariant pooling: segmentation is equivariant, so the head maps to one *trivial*
+  (scalar) field per class and the logits rotate with the input.
+
+The decoder upsamples (trilinear, align_corners) to the skip's size, joins the skip with
+``tensor_directsum`` and convolves. Exactly equivariant to the 24 cube rotations on
+inputs whose size satisfies ``sizes.is_valid_size`` (odd at every pooled level), and to
+translations by the total stride away from the border.
+Shapes: (B, in_channels, D, H, W) -> (B, n_classes, D, H, W).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from gdl_medseg.model.escnn_layers import ExactR3Conv, equivariant_block
+from gdl_medseg.model.plain_layers import BlurPool3d, upsample_to
+from gdl_medseg.model.unet import UNet
+from gdl_science.symmetry.escnn_compat import import_escnn
+
+escnn = import_escnn()
+from escnn import gspaces  # noqa: E402
+from escnn import nn as enn  # noqa: E402
+
+GROUP_ORDER = 24
+
+
+class EquivariantUNet(nn.Module):
+    """``widths[i]`` regular fields (24 channels each) at level i."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        n_classes: int,
+        widths: Sequence[int],
+        convs_per_level: int = 2,
+        pool_sigma: float = 0.66,
+    ) -> None:
+        super().__init__()
+        self.gspace = gspaces.octaOnR3()
+        gs = self.gspace
+        self.in_type = enn.FieldType(gs, in_channels * [gs.trivial_repr])
+        self.out_type = enn.FieldType(gs, n_classes * [gs.trivial_repr])
+        types = [enn.FieldType(gs, w * [gs.regular_repr]) for w in widths]
+        self.encoders = nn.ModuleList(
+            equivariant_block(self.in_type if i == 0 else types[i - 1], t, convs_per_level)
+            for i, t in enumerate(types)
+        )
+        self.pools = nn.ModuleList(
+            enn.PointwiseAvgPoolAntialiased3D(t, sigma=pool_sigma, stride=2) for t in types[:-1]
+        )
+        self.decoders = nn.ModuleList(
+            equivariant_block(types[i + 1] + types[i], types[i], convs_per_level)
+            for i in reversed(range(len(types) - 1))
+        )
+        self.head = ExactR3Conv(types[0], self.out_type, kernel_size=1)
+
+    @property
+    def levels(self) -> int:
+        return len(self.encoders)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Plain tensors in and out, so the task treats both networks alike."""
+        h: Any = self.in_type(x)
+        skips = []
+        for level, encoder in enumerate(self.encoders):
+            h = encoder(h)
+            if level < len(self.pools):
+                skips.append(h)
+                h = self.pools[level](h)
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            up = enn.GeometricTensor(upsample_to(h.tensor, skip.shape[2:]), h.type)
+            h = decoder(enn.tensor_directsum([up, skip]))
+        return self.head(h).tensor
+
+    @torch.no_grad()
+    def export(self) -> UNet:
+        """The same network as plain PyTorch modules (Conv3d, BatchNorm3d, ELU, BlurPool3d).
+
+        The exported convolutions hold the projected (exactly equivariant) filters, so
+        the exported network keeps the symmetry; it no longer needs escnn.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            exported = UNet(
+                [enc.export() for enc in self.encoders],
+                [BlurPool3d.from_escnn(p) for p in self.pools],
+                [dec.export() for dec in self.decoders],
+                self.head.export(),
+            )
+        finally:
+            self.train(was_training)
+        return exported.eval()

@@ -1,0 +1,69 @@
+"""Plain (escnn-free) layers shared by the plain U-Net and the exported equivariant one.
+
+``BlurPool3d`` is the fixed Gaussian blur + stride of escnn's
+``PointwiseAvgPoolAntialiased3D`` as a plain module: escnn has no ``export`` for it, and
+the plain U-Net uses the same pooling so that the two networks differ only in weight
+tying. A stride-2 pooling keeps exact 90° equivariance only on odd sizes (the sampled
+voxels must be symmetric about the centre): see ``sizes.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class BlurPool3d(nn.Module):
+    """Depthwise Gaussian blur then stride: (B, C, D, H, W) -> (B, C, ceil(D/s), ...)."""
+
+    def __init__(self, channels: int, sigma: float = 0.66, stride: int = 2) -> None:
+        super().__init__()
+        size = 2 * round(3 * sigma) + 1
+        axis = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+        grid = axis[:, None, None] ** 2 + axis[None, :, None] ** 2 + axis[None, None, :] ** 2
+        kernel = torch.exp(-grid / (2 * sigma**2))
+        kernel = (kernel / kernel.sum()).to(torch.get_default_dtype())
+        self.register_buffer("filter", kernel.expand(channels, 1, size, size, size).clone())
+        self.stride = stride
+        self.padding = (size - 1) // 2
+
+    @classmethod
+    def from_escnn(cls, pool: Any) -> BlurPool3d:
+        """The plain twin of a ``PointwiseAvgPoolAntialiased3D`` (same filter, stride, padding)."""
+        out = cls.__new__(cls)
+        nn.Module.__init__(out)
+        out.register_buffer("filter", pool.filter.detach().clone())
+        out.stride = pool.stride[0]
+        out.padding = pool.padding[0]
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv3d(x, self.filter, stride=self.stride, padding=self.padding, groups=x.shape[1])
+
+
+def upsample_to(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
+    """Trilinear upsampling with ``align_corners=True`` to a skip's spatial size.
+
+    escnn's ``R3Upsampling`` fixes its size when built; a U-Net applied to volumes of
+    several sizes needs the size of the skip it joins, so we call the same interpolation
+    per forward. Pointwise on channels, hence equivariant for regular and trivial fields;
+    with align_corners=True the interpolation grid is symmetric, so 90° rotations commute.
+    """
+    return F.interpolate(x, size=size, mode="trilinear", align_corners=True)
+
+
+def plain_block(in_channels: int, out_channels: int, n_convs: int) -> nn.Sequential:
+    """``n_convs`` × (Conv3d 3³ -> BatchNorm3d -> ELU): the untied twin of ``equivariant_block``."""
+    layers: list[nn.Module] = []
+    current = in_channels
+    for _ in range(n_convs):
+        layers += [
+            nn.Conv3d(current, out_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm3d(out_channels),
+            nn.ELU(),
+        ]
+        current = out_channels
+    return nn.Sequential(*layers)

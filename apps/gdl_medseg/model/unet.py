@@ -1,0 +1,100 @@
+"""The U-Net topology on plain tensors: the ``none``/``augment`` network and the export target.
+
+    x (B, C_in, D, H, W)
+      -> encoder[0] -> skip_0 -> pool -> encoder[1] -> skip_1 -> pool -> ... -> encoder[L-1]
+      -> upsample to skip_{L-2}, concat [up, skip] -> decoder[0] -> ... -> head
+      -> logits (B, n_classes, D, H, W)
+
+``build_plain_unet`` makes it from Conv3d/BatchNorm3d/ELU with given channel widths;
+``EquivariantUNet.export()`` fills the same topology with the plain modules escnn
+exports, so an exported network runs without escnn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from gdl_medseg.model.plain_layers import BlurPool3d, plain_block, upsample_to
+
+
+class UNet(nn.Module):
+    """Encoder blocks, pools, decoder blocks and a head, wired as a U-Net."""
+
+    def __init__(
+        self,
+        encoders: Sequence[nn.Module],
+        pools: Sequence[nn.Module],
+        decoders: Sequence[nn.Module],
+        head: nn.Module,
+    ) -> None:
+        super().__init__()
+        if len(pools) != len(encoders) - 1 or len(decoders) != len(pools):
+            raise ValueError("a U-Net with L encoders needs L-1 pools and L-1 decoders")
+        self.encoders = nn.ModuleList(encoders)
+        self.pools = nn.ModuleList(pools)
+        self.decoders = nn.ModuleList(decoders)
+        self.head = head
+
+    @property
+    def levels(self) -> int:
+        return len(self.encoders)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for level, encoder in enumerate(self.encoders):
+            x = encoder(x)
+            if level < len(self.pools):
+                skips.append(x)
+                x = self.pools[level](x)
+        for decoder, skip in zip(self.decoders, reversed(skips)):
+            x = decoder(torch.cat([upsample_to(x, skip.shape[2:]), skip], dim=1))
+        return self.head(x)
+
+
+def build_plain_unet(
+    in_channels: int, n_classes: int, channels: Sequence[int], convs_per_level: int = 2
+) -> UNet:
+    """A plain U-Net; ``channels[i]`` feature maps at level i (same pooling as the escnn one)."""
+    channels = list(channels)
+    encoders = [
+        plain_block(in_channels if i == 0 else channels[i - 1], c, convs_per_level)
+        for i, c in enumerate(channels)
+    ]
+    pools = [BlurPool3d(c) for c in channels[:-1]]
+    decoders = [
+        plain_block(channels[i + 1] + channels[i], channels[i], convs_per_level)
+        for i in reversed(range(len(channels) - 1))
+    ]
+    head = nn.Conv3d(channels[0], n_classes, kernel_size=1)
+    return UNet(encoders, pools, decoders, head)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def matched_plain_channels(
+    target_params: int,
+    in_channels: int,
+    n_classes: int,
+    widths: Sequence[int],
+    convs_per_level: int,
+) -> list[int]:
+    """Channel widths proportional to ``widths`` whose plain U-Net has about ``target_params``.
+
+    Parameters grow quadratically with the scale, so we bisect on it.
+    """
+
+    def params(scale: float) -> int:
+        chans = [max(1, round(scale * w)) for w in widths]
+        return count_parameters(build_plain_unet(in_channels, n_classes, chans, convs_per_level))
+
+    lo, hi = 0.05, 64.0
+    for _ in range(40):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if params(mid) < target_params else (lo, mid)
+    best = min((lo, hi), key=lambda s: abs(params(s) - target_params))
+    return [max(1, round(best * w)) for w in widths]
