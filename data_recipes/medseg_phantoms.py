@@ -9,7 +9,7 @@ stored with flipped/permuted axes, as scanners do), so reorientation is exercise
 ``pose="random"`` puts every structure at a random 3D pose; ``pose="canonical"`` keeps
 rods along the superior axis and discs in the axial plane: a plain CNN can then learn
 the pose as a shortcut, which the rotation-robustness benchmark exposes.
-``anisotropic=True`` stores 3× thicker slices along the last axis (1 × 1 × 3 mm).
+``anisotropic=True`` stores 4× thicker slices along the last axis (1 × 1 × 4 mm).
 
     python -m data_recipes.medseg_phantoms OUT_DIR [--cases 12] [--size 48] [--pose random]
 """
@@ -31,9 +31,9 @@ CHANNELS = {"0": "MR"}
 @dataclass(frozen=True)
 class PhantomConfig:
     cases: int = 12  # number of training cases written to imagesTr/labelsTr
-    size: int = 48  # voxels per axis at 1 mm (the anisotropic option has size/3 slices)
+    size: int = 48  # voxels per axis at 1 mm (the anisotropic option has size/4 slices)
     pose: str = "random"  # "random" or "canonical" structure orientations
-    anisotropic: bool = False  # 1 x 1 x 3 mm voxels instead of 1 mm isotropic
+    anisotropic: bool = False  # 1 x 1 x 4 mm voxels instead of 1 mm isotropic
     noise: float = 0.08  # noise standard deviation relative to the structure intensity
     seed: int = 0
 
@@ -80,8 +80,8 @@ def _structure_masks(
 def make_case(config: PhantomConfig, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One case: image (X, Y, Z) float32, label (X, Y, Z) uint8 and its 4×4 affine."""
     rng = np.random.default_rng([config.seed, index])
-    spacing = np.array([1.0, 1.0, 3.0 if config.anisotropic else 1.0])
-    shape = (config.size, config.size, config.size // 3 if config.anisotropic else config.size)
+    spacing = np.array([1.0, 1.0, 4.0 if config.anisotropic else 1.0])
+    shape = (config.size, config.size, config.size // 4 if config.anisotropic else config.size)
     axes = [(np.arange(n) - (n - 1) / 2) * s for n, s in zip(shape, spacing)]
     coords = np.stack(np.meshgrid(*axes, indexing="ij"))
     extent = float(config.size)
