@@ -38,6 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 CHEMPROP_VENV = ROOT / "benchmarks" / ".venv-chemprop"
 TORCH_WHEEL_DIRS = (Path("/opt/wheels"), Path("/tmp/tdl"))
+# One compute thread per model: on a shared 2-core machine more threads oversubscribe the
+# cores and slow a training step down by up to 50x (measured here). Both models get the same.
+THREADS = 1
 
 
 # ----- data: one CSV per (data set, split) with smiles, y, split -----------------------
@@ -145,7 +148,7 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
 
     from gdl_science.io import load_task
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     pl.seed_everything(seed, verbose=False)
     geometry = "2d" if variant == "2d" else "3d"
     symmetry = variant if variant in ("none", "augment") else "equivariant"
@@ -255,7 +258,7 @@ def run_chemprop(path: Path, epochs: int, seed: int, work: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     smiles, y, split = _read_split(path)
     test_rows = [i for i, s in enumerate(split) if s == "test"]
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "MKL_NUM_THREADS": str(THREADS)}
     start = time.perf_counter()
     subprocess.run(
         [
@@ -351,7 +354,8 @@ def write_report(results: list[dict], throughput: dict, args: argparse.Namespace
         "epochs": args.epochs,
         "seeds": args.seeds,
         "quick": args.quick,
-        "machine": f"{os.cpu_count()} CPU cores (shared), torch CPU",
+        "machine": f"{os.cpu_count()} CPU cores (shared with other jobs), torch CPU, "
+        f"{THREADS} compute thread per model",
         "command": "python benchmarks/molprop_vs_chemprop.py " + " ".join(sys.argv[1:]),
     }
     (RESULTS / f"{stem}.json").write_text(
