@@ -53,3 +53,37 @@ def logged_metric(root: Path, name: str) -> list[float]:
                 if row.get(name):
                     values.append(float(row[name]))
     return values
+
+
+def fit_single_and_ddp(
+    app: str, config: str, root: Path, global_batch: int, extra: list[str]
+) -> tuple[Path, Path]:
+    """Fit an app's config once in one process and once in two DDP processes (gloo, CPU)
+    with the same global batch; returns the two roots (checkpoints and CSV logs inside)."""
+    common = [
+        *app_command(app),
+        "fit",
+        "--config",
+        str(REPO / config),
+        "--seed_everything=1",
+        "--data.seed=1",
+        "--trainer.accelerator=cpu",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.logger=lightning.pytorch.loggers.CSVLogger",
+        "--trainer.logger.save_dir",
+        "LOGDIR",
+        *extra,
+    ]
+    runs = {
+        "one": ["--trainer.devices=1", f"--data.batch_size={global_batch}"],
+        "two": [
+            "--trainer.devices=2",
+            "--trainer.strategy=ddp",
+            f"--data.batch_size={global_batch // 2}",
+        ],
+    }
+    for name, args in runs.items():
+        cmd = [str(root / name) if a == "LOGDIR" else a for a in common]
+        out = run_cli([*cmd, *args, f"--trainer.default_root_dir={root / name}"], timeout=600)
+        assert out.returncode == 0, f"{name}: {out.stderr[-3000:]}"
+    return root / "one", root / "two"

@@ -117,7 +117,7 @@ class GDLTask(pl.LightningModule):
             on_epoch=True,
             prog_bar=stage != "test",
             batch_size=out.batch_size,
-            sync_dist=stage != "train",
+            sync_dist=True,  # every rank's share, never rank 0's alone
         )
         self.update_metrics(stage, out)
         if _key(stage) in self.metrics:
