@@ -57,11 +57,16 @@ class MeanDice(torchmetrics.Metric):
 
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """nnU-Net's batch soft Dice over foreground classes: logits (B, K, ...), target (B, ...)."""
+    """Batch soft Dice over the foreground classes present: logits (B, K, ...), target (B, ...)."""
     probs = logits.softmax(1)
     onehot = torch.nn.functional.one_hot(target, logits.shape[1]).movedim(-1, 1).to(probs)
     dims = (0, *range(2, logits.dim()))
     inter = (probs * onehot).sum(dims)
     denom = probs.sum(dims) + onehot.sum(dims)
     dice = (2 * inter + eps) / (denom + eps)
-    return 1 - dice[1:].mean()
+    # Classes absent from the batch's target would score ~0 whatever the network does
+    # (a constant +1/K on the loss); cross-entropy already penalises false positives.
+    present = onehot.sum(dims)[1:] > 0
+    if not present.any():
+        return logits.sum() * 0.0
+    return 1 - dice[1:][present].mean()
