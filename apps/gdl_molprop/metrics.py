@@ -21,14 +21,18 @@ class MaskedTaskMetric(WrapperMetric):
 
     full_state_update = False
 
-    def __init__(self, metric: torchmetrics.Metric, task: int) -> None:
+    def __init__(self, metric: torchmetrics.Metric, task: int, min_samples: int = 1) -> None:
         super().__init__()
         self.metric = metric
         self.task = task
+        # R² needs two samples; a tiny val split (or fast_dev_run) must give NaN, not crash.
+        self.min_samples = min_samples
+        self.add_state("count", default=torch.tensor(0), dist_reduce_fx="sum")
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
         p, t = preds[:, self.task], target[:, self.task]
         keep = ~torch.isnan(t)
+        self.count += keep.sum()
         if keep.any():
             if isinstance(self.metric, (BinaryAUROC, BinaryAveragePrecision)):
                 self.metric.update(p[keep], t[keep].long())
@@ -36,6 +40,8 @@ class MaskedTaskMetric(WrapperMetric):
                 self.metric.update(p[keep], t[keep])
 
     def compute(self) -> torch.Tensor:
+        if int(self.count) < self.min_samples:
+            return torch.tensor(float("nan"))
         return self.metric.compute()
 
     def reset(self) -> None:
@@ -59,8 +65,8 @@ def task_metrics(task_names: list[str], task_type: str) -> torchmetrics.MetricCo
         if task_type == "regression":
             metrics[f"rmse_{name}"] = MaskedTaskMetric(MeanSquaredError(squared=False), i)
             metrics[f"mae_{name}"] = MaskedTaskMetric(MeanAbsoluteError(), i)
-            metrics[f"r2_{name}"] = MaskedTaskMetric(R2Score(), i)
+            metrics[f"r2_{name}"] = MaskedTaskMetric(R2Score(), i, min_samples=2)
         else:
-            metrics[f"auroc_{name}"] = MaskedTaskMetric(BinaryAUROC(), i)
-            metrics[f"auprc_{name}"] = MaskedTaskMetric(BinaryAveragePrecision(), i)
+            metrics[f"auroc_{name}"] = MaskedTaskMetric(BinaryAUROC(), i, min_samples=2)
+            metrics[f"auprc_{name}"] = MaskedTaskMetric(BinaryAveragePrecision(), i, min_samples=2)
     return torchmetrics.MetricCollection(metrics, compute_groups=False)

