@@ -55,8 +55,8 @@ class MedSegDataModule(GDLDataModule):
                 "canonical" pose); ignored when ``path`` is given.
         """
         super().__init__(path, batch_size, num_workers, seed)
-        if patch_size < 3 or patch_size % 2 == 0:
-            raise UserInputError(f"--data.patch_size {patch_size}: must be odd and >= 3")
+        if patch_size < 3:
+            raise UserInputError(f"--data.patch_size {patch_size}: must be >= 3")
         self.patch_size = patch_size
         self.samples_per_epoch = samples_per_epoch
         self.val_samples = val_samples

@@ -103,7 +103,7 @@ class MedSegTask(GDLTask):
         dm = self.trainer.datamodule if self._trainer is not None else None
         if dm is None or getattr(dm, "data", None) is None:
             return
-        if not is_valid_size(dm.patch_size, self.levels):
+        if self.symmetry == "equivariant" and not is_valid_size(dm.patch_size, self.levels):
             raise UserInputError(
                 f"--data.patch_size {dm.patch_size} breaks exact equivariance for a "
                 f"{self.levels}-level U-Net; use {valid_size(dm.patch_size, self.levels)} "

@@ -1,0 +1,38 @@
+"""Benchmark scripts in --quick mode (slow: they train and time several networks)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rotation_benchmark_quick(tmp_path):
+    _load("medseg_rotation").main(
+        ["--quick", "--out", str(tmp_path), "--models", "equivariant,none"]
+    )
+    result = json.loads((tmp_path / "medseg_rotation.json").read_text())["results"]
+    assert set(result) == {"equivariant", "none"}
+    for r in result.values():
+        assert 0 <= r["unrotated"] <= 1 and 0 <= r["rot90"] <= 1 and 0 <= r["arbitrary"] <= 1
+    assert "| equivariant |" in (tmp_path / "medseg_rotation.md").read_text()
+
+
+def test_cost_benchmark_quick(tmp_path):
+    _load("medseg_cost").main(["--quick", "--out", str(tmp_path)])
+    result = json.loads((tmp_path / "medseg_cost.json").read_text())["results"]
+    assert result["plain_same_widths"]["train_step_vs_plain_same_widths"] == 1.0
+    assert result["equivariant"]["params"] < result["plain_same_widths"]["params"] / 20
+    assert result["equivariant"]["inference_exported_voxels_per_s"] > 0
