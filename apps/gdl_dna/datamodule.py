@@ -116,9 +116,14 @@ class DNADataModule(GDLDataModule):
             return
         data = self.loaded
         parts = split_records(
-            data.records, self.split, self.val_fraction, self.test_fraction, self.seed,
-            self.val_chroms, self.test_chroms,
-        )  # fmt: skip
+            data.records,
+            self.split,
+            self.val_fraction,
+            self.test_fraction,
+            self.seed,
+            self.val_chroms,
+            self.test_chroms,
+        )
         for name, idx in zip(("train", "val", "test"), parts):
             seqs = [data.records[i].sequence for i in idx]
             self._datasets[name] = SequenceDataset(

@@ -118,8 +118,13 @@ def run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{out_dir}: explain writes a folder; this is a file")
     out_dir.mkdir(parents=True, exist_ok=True)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)  # fmt: skip
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else "cpu"
+        if args.device == "auto"
+        else args.device
+    )
     task = load_task(DNATask, args.checkpoint).to(device).eval()
     stems = task.spec.output_names()
     target = args.target or stems[0]
@@ -145,8 +150,12 @@ def run(args: argparse.Namespace) -> int:
         shown = "".join(
             "ACGT"[i] if one_hot[:, j].max() == 1 else "N" for j, i in enumerate(one_hot.argmax(0))
         )
-        draw_logo(out_dir / f"{name}.png", shown, importance(scores[t_idx], one_hot),
-                  f"{record.id}: RC-symmetrised ISM for {target}")  # fmt: skip
+        draw_logo(
+            out_dir / f"{name}.png",
+            shown,
+            importance(scores[t_idx], one_hot),
+            f"{record.id}: RC-symmetrised ISM for {target}",
+        )
         done += 1
     print(f"explained {done} sequence(s) in {out_dir} ({bad} skipped)", file=sys.stderr)
     return 0 if done else 2

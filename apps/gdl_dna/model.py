@@ -1,10 +1,11 @@
 """The DNA network as a blueprint, in an RC-equivariant and a plain (untied) flavour.
 
 Equivariant: [k-mer encoding] -> (RCConv1d -> RCBatchNorm1d -> RCPointwise -> RCPool1d)
-per block -> RCInvariantPool (both orientations pooled) -> MLPHead, or -> StrandHead for
-strand-specific tasks. Plain: the same blocks with nn.Conv1d / BatchNorm1d / ReLU /
-MaxPool1d and untied weights, widths scaled so that both have the same number of
-trainable parameters (``match_parameters``), since that is the comparison users want.
+per block -> RCGlobalPool1d (max over the length) -> RCInvariantPool (both orientations
+pooled) -> MLPHead, or -> StrandHead for strand-specific tasks. Plain: the same blocks
+with nn.Conv1d / BatchNorm1d / ReLU / MaxPool1d and untied weights, widths scaled so that
+both have the same number of trainable parameters (``match_parameters``), since that is
+the comparison users want.
 
 Supported lengths: the convolutions keep the length ("same" padding, odd kernels);
 each pool needs RC-symmetric padding to a multiple of its window, which exists unless
@@ -25,6 +26,7 @@ from gdl_dna.layers import (
     KmerEncoding,
     RCBatchNorm1d,
     RCConv1d,
+    RCGlobalPool1d,
     RCPointwise,
     RCPool1d,
     StrandHead,
@@ -52,6 +54,7 @@ class ArchConfig:
     pool_sizes: Sequence[int] = (4, 4, 1)  # local max pool after each block (1 = none)
     kmer: int = 1  # k-mer input layer (1 = plain one-hot)
     head: str = "invariant"  # "invariant" or "strand"
+    global_pool: str = "max"  # over the length before the head: "max" (motifs) or "mean"
     hidden: Sequence[int] = field(default_factory=lambda: (32,))
     dropout: float = 0.1
 
@@ -63,6 +66,8 @@ class ArchConfig:
                 f"{len(self.channels)}, {len(self.kernel_sizes)}, {len(self.dilations)}, "
                 f"{len(self.pool_sizes)}"
             )
+        if self.global_pool not in ("max", "mean"):
+            raise ValueError(f"global_pool must be 'max' or 'mean', got {self.global_pool!r}")
         if self.head not in ("invariant", "strand"):
             raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
         bad = [k for k in self.kernel_sizes if k % 2 == 0]
@@ -106,10 +111,10 @@ def build_equivariant(arch: ArchConfig, n_outputs: int) -> Blueprint:
         if w > 1:
             stages.append((f"pool{i}", RCPool1d(t, w)))
         in_type = t
+    stages.append(("global_pool", RCGlobalPool1d(in_type, arch.global_pool)))
     if arch.head == "strand":
-        stages.append(
-            ("head", StrandHead(in_type, n_outputs, hidden=arch.hidden[0] if arch.hidden else 16))
-        )
+        hidden = arch.hidden[0] if arch.hidden else 16
+        stages.append(("head", StrandHead(in_type, n_outputs, hidden=hidden)))
     else:
         stages.append(("invariant_pool", RCInvariantPool(in_type)))
         stages.append(
@@ -135,11 +140,15 @@ class SymmetricMaxPool1d(LocalPooling):
         return F.max_pool1d(F.pad(x, (pad // 2, pad // 2)), self.window)
 
 
-class GlobalMeanPool(nn.Module):
+class GlobalPool(nn.Module):
     """(B, C, L) -> (B, C): the plain network's global pooling (no orientation pairing)."""
 
+    def __init__(self, reduce: str) -> None:
+        super().__init__()
+        self.reduce = reduce
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean(dim=-1)
+        return x.amax(dim=-1) if self.reduce == "max" else x.mean(dim=-1)
 
 
 def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blueprint:
@@ -161,7 +170,7 @@ def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blue
         in_ch = c
     # A strand head on a plain net is just more outputs: forward then reverse strand.
     n_out = 2 * n_outputs if arch.head == "strand" else n_outputs
-    stages.append(("global_pool", GlobalMeanPool()))
+    stages.append(("global_pool", GlobalPool(arch.global_pool)))
     stages.append(("head", MLPHead(in_ch, n_out, arch.hidden, arch.dropout)))
     return Blueprint(stages)
 

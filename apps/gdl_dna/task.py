@@ -53,6 +53,7 @@ class DNATask(GDLTask):
         pool_sizes: list[int] | None = None,
         kmer: int = 1,
         head: Literal["invariant", "strand"] = "invariant",
+        global_pool: Literal["max", "mean"] = "max",
         hidden: list[int] | None = None,
         dropout: float = 0.1,
         match_parameters: bool = True,
@@ -70,7 +71,8 @@ class DNATask(GDLTask):
             channels: RC-regular pairs per conv block; irrep_channels: +1 and -1 channels
                 per block (each); kernel_sizes (odd), dilations, pool_sizes: per block.
             kmer: k-mer input layer (1 = one-hot). head: invariant (orientation pooled) or
-                strand (strand-specific, RC-equivariant). hidden/dropout: the MLP head.
+                strand (strand-specific, RC-equivariant). global_pool: max (motif presence) or
+                mean over the length before the head. hidden/dropout: the MLP head.
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
         """
@@ -87,6 +89,7 @@ class DNATask(GDLTask):
             pool_sizes=tuple(pool_sizes or (4, 4, 1)),
             kmer=kmer,
             head=head,
+            global_pool=global_pool,
             hidden=tuple(hidden if hidden is not None else (32,)),
             dropout=dropout,
         )
@@ -178,9 +181,10 @@ class DNATask(GDLTask):
         preds, target = gathered
         values = compute_metrics(self.spec.kind, preds, target, self.spec.names, self.spec.classes)
         for name, value in values.items():
-            self.log(
-                f"{stage}/{name}", value, prog_bar=name in ("auroc", "pearson") and stage == "val"
-            )
+            # Values are already global (CatMetric gathers every rank), so syncing is a no-op
+            # average of equal numbers; it keeps Lightning's DDP warning quiet.
+            show = name in ("auroc", "pearson") and stage == "val"
+            self.log(f"{stage}/{name}", value, prog_bar=show, sync_dist=True)
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")

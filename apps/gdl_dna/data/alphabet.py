@@ -15,10 +15,23 @@ BASES = "ACGT"
 
 # Each code -> the bases it stands for (IUPAC-IUB 1984).
 IUPAC: dict[str, str] = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "U": "T",
-    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
-    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
-}  # fmt: skip
+    "A": "A",
+    "C": "C",
+    "G": "G",
+    "T": "T",
+    "U": "T",
+    "R": "AG",
+    "Y": "CT",
+    "S": "CG",
+    "W": "AT",
+    "K": "GT",
+    "M": "AC",
+    "B": "CGT",
+    "D": "AGT",
+    "H": "ACT",
+    "V": "ACG",
+    "N": "ACGT",
+}
 
 _COMPLEMENT_BASE = {"A": "T", "C": "G", "G": "C", "T": "A"}
 

@@ -5,12 +5,13 @@ from gdl_dna.layers.conv import RCConv1d
 from gdl_dna.layers.heads import StrandHead
 from gdl_dna.layers.kmer import KmerEncoding
 from gdl_dna.layers.nonlinearity import RCPointwise
-from gdl_dna.layers.pooling import RCPool1d, pooled_length, rc_safe_padding
+from gdl_dna.layers.pooling import RCGlobalPool1d, RCPool1d, pooled_length, rc_safe_padding
 
 __all__ = [
     "KmerEncoding",
     "RCBatchNorm1d",
     "RCConv1d",
+    "RCGlobalPool1d",
     "RCPointwise",
     "RCPool1d",
     "StrandHead",

@@ -54,12 +54,11 @@ class RCBatchNorm1d(EquivariantLinear):
     def _field_stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
         """Per-field mean and (biased) variance over batch, length and RC orbit."""
         n_fields = self.channels_per_field.numel()
-        per_channel_mean = x.mean(dim=(0, 2))
-        per_channel_sq = (x * x).mean(dim=(0, 2))
-        mean = x.new_zeros(n_fields).index_add(0, self.field_index, per_channel_mean)
-        sq = x.new_zeros(n_fields).index_add(0, self.field_index, per_channel_sq)
+        # Two plain reductions are faster on CPU than var_mean over dims (0, 2).
+        mean_c, sq_c = x.mean(dim=(0, 2)), (x * x).mean(dim=(0, 2))
         counts = self.channels_per_field.to(x.dtype)
-        mean, sq = mean / counts, sq / counts
+        mean = x.new_zeros(n_fields).index_add(0, self.field_index, mean_c) / counts
+        sq = x.new_zeros(n_fields).index_add(0, self.field_index, sq_c) / counts
         mean = torch.where(self.minus_field, torch.zeros_like(mean), mean)
         return mean, sq - mean * mean, x.shape[0] * x.shape[2]
 
@@ -82,7 +81,8 @@ class RCBatchNorm1d(EquivariantLinear):
             bias = torch.cat([self.bias, self.bias.new_zeros(self.in_type.minus)])
             shift = shift * self.weight + bias
         idx = self.field_index
-        return x * scale[idx][None, :, None] + shift[idx][None, :, None]
+        # One fused pass over x: shift + x * scale, per channel.
+        return torch.addcmul(shift[idx][None, :, None], x, scale[idx][None, :, None])
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"

@@ -88,9 +88,13 @@ class RCConv1d(EquivariantLinear):
     def export(self) -> nn.Conv1d:
         """A plain ``nn.Conv1d`` with the expanded weight, for fast inference."""
         conv = nn.Conv1d(
-            self.in_type.size, self.out_type.size, self.kernel_size,
-            padding=self.padding, dilation=self.dilation, bias=self.bias_theta is not None,
-        )  # fmt: skip
+            self.in_type.size,
+            self.out_type.size,
+            self.kernel_size,
+            padding=self.padding,
+            dilation=self.dilation,
+            bias=self.bias_theta is not None,
+        )
         with torch.no_grad():
             conv.weight.copy_(self.weight())
             if conv.bias is not None:

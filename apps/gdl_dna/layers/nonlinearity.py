@@ -36,10 +36,13 @@ class RCPointwise(Nonlinearity):
         assert x.shape[1] == self.in_type.size, (
             f"expected {self.in_type}, got {x.shape[1]} channels"
         )
-        head = _EVEN_OK[self.activation](x[:, : self._split])
         if self._split == x.shape[1]:
-            return head
-        return torch.cat([head, _ODD[self.odd](x[:, self._split :])], dim=1)
+            return _EVEN_OK[self.activation](x)
+        if self._split == 0:
+            return _ODD[self.odd](x)
+        # torch.split, not slicing: its backward is one cat instead of zero-filled copies.
+        head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
+        return torch.cat([_EVEN_OK[self.activation](head), _ODD[self.odd](tail)], dim=1)
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, activation={self.activation}, odd={self.odd}"

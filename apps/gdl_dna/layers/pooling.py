@@ -57,11 +57,43 @@ class RCPool1d(LocalPooling):
             )
         if pad:
             x = F.pad(x, (pad // 2, pad // 2))
-        head = F.max_pool1d(x[:, : self._split], self.window)
         if self._split == x.shape[1]:
-            return head
-        tail = F.avg_pool1d(x[:, self._split :], self.window)
-        return torch.cat([head, tail], dim=1)
+            return F.max_pool1d(x, self.window)
+        if self._split == 0:
+            return F.avg_pool1d(x, self.window)
+        head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
+        return torch.cat([F.max_pool1d(head, self.window), F.avg_pool1d(tail, self.window)], dim=1)
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, window={self.window}"
+
+
+class RCGlobalPool1d(LocalPooling):
+    """(B, C, L) -> (B, C, 1): max over the whole length on regular/+1 channels, mean on -1.
+
+    The whole length is one window, so any length tiles symmetrically. Max pooling is the
+    motif detector's pooling (one strong site anywhere counts); it precedes the
+    orientation pooling ``RCInvariantPool`` in the invariant head.
+    """
+
+    def __init__(self, field_type: RCFieldType, reduce: str = "max") -> None:
+        super().__init__()
+        if reduce not in ("max", "mean"):
+            raise ValueError(f"reduce must be 'max' or 'mean', got {reduce!r}")
+        self.in_type = self.out_type = field_type
+        self.reduce = reduce
+        self._split = 2 * field_type.regular + field_type.plus
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1] == self.in_type.size, (
+            f"expected {self.in_type}, got {x.shape[1]} channels"
+        )
+        if self.reduce == "mean" or self._split == 0:
+            return x.mean(dim=-1, keepdim=True)
+        if self._split == x.shape[1]:
+            return x.amax(dim=-1, keepdim=True)
+        head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
+        return torch.cat([head.amax(dim=-1, keepdim=True), tail.mean(dim=-1, keepdim=True)], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, reduce={self.reduce}"

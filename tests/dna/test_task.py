@@ -1,0 +1,137 @@
+"""The task: losses with masks, augment mode, overfitting, save -> load -> same predictions."""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from gdl_dna.data.dataset import SequenceDataset
+from gdl_dna.task import DNATask
+
+from data_recipes.dna_planted_motifs import generate
+from gdl_science.io import UserInputError, load_task
+from gdl_science.symmetry import tolerance
+
+TINY = dict(
+    channels=[4, 4],
+    irrep_channels=2,
+    kernel_sizes=[9, 5],
+    dilations=[1, 2],
+    pool_sizes=[4, 1],
+    hidden=[8],
+    dropout=0.0,
+)
+
+
+def _x(n: int, length: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.nn.functional.one_hot(torch.randint(4, (n, length), generator=g), 4)
+        .transpose(1, 2)
+        .float()
+    )
+
+
+def test_masked_losses_ignore_missing_targets():
+    task = DNATask(label_names=["a", "b"], sequence_length=64, **TINY)
+    logits = torch.tensor([[0.0, 5.0], [1.0, -2.0]])
+    y = torch.tensor([[1.0, float("nan")], [0.0, float("nan")]])
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y[:, 0])
+    assert torch.allclose(task.loss(logits, y), expected)
+    mc = DNATask(
+        label_names=["c"],
+        task_type="multiclass",
+        class_names=["x", "y", "z"],
+        sequence_length=64,
+        **TINY,
+    )
+    target = torch.tensor([2, -1])
+    assert torch.allclose(mc.loss(torch.randn(2, 3).abs(), target).isfinite(), torch.tensor(True))
+    reg = DNATask(label_names=["r"], task_type="regression", sequence_length=64, **TINY)
+    assert (
+        reg.loss(torch.tensor([[1.0], [3.0]]), torch.tensor([[0.0], [float("nan")]])).item() == 1.0
+    )
+
+
+def test_unsupported_window_and_augment_with_strand_head_are_refused():
+    with pytest.raises(UserInputError, match="window 63 cannot be pooled"):
+        DNATask(sequence_length=63, **TINY)
+    with pytest.raises(UserInputError, match="strand-specific"):
+        DNATask(sequence_length=64, symmetry="augment", head="strand", **TINY)
+
+
+def test_augment_mode_flips_half_the_batch_and_symmetrises_at_predict_time():
+    task = DNATask(label_names=["a"], sequence_length=64, symmetry="augment", **TINY)
+    x = _x(64, 64)
+    xt, _ = task.random_transform((x, torch.zeros(64, 1)), torch.Generator().manual_seed(0))
+    flipped = [
+        (xt[i] == x[i].flip(0, 1)).all().item() and not (xt[i] == x[i]).all().item()
+        for i in range(64)
+    ]
+    assert 16 < sum(flipped) < 48
+    report = task.check_symmetry(dtype=torch.float32)
+    assert report.max_abs <= tolerance(torch.float32)  # invariant by averaging both strands
+    none = DNATask(label_names=["a"], sequence_length=64, symmetry="none", **TINY)
+    assert none.check_symmetry().max_abs > 1e-4
+
+
+def _planted_loader(
+    n: int, length: int, seed: int
+) -> tuple[torch.utils.data.DataLoader, list[str]]:
+    names, rows = generate(n, length, seed=seed)
+    y = np.array([r[2] for r in rows], dtype=np.float32)
+    ds = SequenceDataset([r[1] for r in rows], y, length)
+    return torch.utils.data.DataLoader(ds, batch_size=32, shuffle=True), names
+
+
+def test_overfits_a_tiny_planted_motif_set():
+    torch.manual_seed(0)
+    loader, names = _planted_loader(32, 64, seed=1)
+    task = DNATask(
+        label_names=names,
+        sequence_length=64,
+        lr=0.02,
+        scheduler="constant",
+        channels=[8, 8],
+        irrep_channels=2,
+        kernel_sizes=[9, 5],
+        dilations=[1, 1],
+        pool_sizes=[4, 1],
+        hidden=[16],
+        dropout=0.0,
+    )
+    opt = torch.optim.Adam(task.parameters(), lr=0.02)
+    task.train()
+    first = None
+    for _ in range(40):
+        for batch in loader:
+            loss = task.step(batch).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            first = first if first is not None else loss.item()
+    assert loss.item() < 0.25 * first, (first, loss.item())
+
+
+def test_checkpoint_round_trip_gives_the_same_predictions(tmp_path):
+    torch.manual_seed(0)
+    loader, names = _planted_loader(64, 64, seed=2)
+    task = DNATask(label_names=names, sequence_length=64, **TINY)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(task, loader)
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt)
+    loaded = load_task(DNATask, ckpt)
+    x = _x(8, 64, seed=5)
+    task.eval()
+    assert torch.equal(task.predict_values(x), loaded.predict_values(x))
+    assert loaded.spec.names == names
+    assert loaded.check_symmetry(dtype=torch.float32).max_abs <= tolerance(torch.float32)
