@@ -180,7 +180,7 @@ def bond_features(bond: Chem.Bond) -> list[float]:
     ]
 
 
-def _embed(mol_h: Chem.Mol, settings: PrepSettings) -> tuple[list[int], str]:
+def embed_conformers(mol_h: Chem.Mol, settings: PrepSettings) -> tuple[list[int], str]:
     """ETKDGv3 conformers, retried with random coordinates; errors become a failure note."""
     params = AllChem.ETKDGv3()
     params.randomSeed = settings.seed
@@ -205,7 +205,7 @@ def _embed(mol_h: Chem.Mol, settings: PrepSettings) -> tuple[list[int], str]:
     return ids, notes
 
 
-def _optimise(mol_h: Chem.Mol) -> str | None:
+def optimise_conformers(mol_h: Chem.Mol) -> str | None:
     """MMFF94 where it has parameters, else UFF; returns the force field used or None."""
     try:
         if AllChem.MMFFHasAllMoleculeParams(mol_h):
@@ -263,12 +263,12 @@ def prepare_mol(
             if use_given_coordinates:
                 notes.append("sdf_2d_regenerated")
             mol_h.RemoveAllConformers()
-            ids, embed_note = _embed(mol_h, settings)
+            ids, embed_note = embed_conformers(mol_h, settings)
             if not ids:
                 return failed("embed_failed", embed_note or "ETKDGv3 found no conformer", key)
             if embed_note:
                 notes.append(embed_note)
-            forcefield = _optimise(mol_h)
+            forcefield = optimise_conformers(mol_h)
             if forcefield is None:
                 return failed("no_forcefield", "neither MMFF94 nor UFF parameters", key)
             notes.append(forcefield)
