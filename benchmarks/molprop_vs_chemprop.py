@@ -15,7 +15,9 @@ cache), conformer throughput (molecules/s, cache disabled) and training throughp
 
     .venv/bin/python benchmarks/molprop_vs_chemprop.py            # full run
     .venv/bin/python benchmarks/molprop_vs_chemprop.py --quick    # smoke test (tiny)
-    .venv/bin/python benchmarks/molprop_vs_chemprop.py --variants equivariant none 2d
+    .venv/bin/python benchmarks/molprop_vs_chemprop.py --seeds 0 1 2      # replicates
+    .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets freesolv:random \
+        --variants equivariant none augment 2d --no-chemprop --tag ablation
 """
 
 from __future__ import annotations
@@ -348,7 +350,8 @@ def run_chemprop(path: Path, epochs: int, seed: int, work: Path) -> dict:
 # ----- report ------------------------------------------------------------------------
 def write_report(results: list[dict], throughput: dict, args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = "molprop_vs_chemprop" + ("_quick" if args.quick else "")
+    stem = "molprop_vs_chemprop" + (f"_{args.tag}" if args.tag else "")
+    stem += "_quick" if args.quick else ""
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
     meta = {
         "epochs": args.epochs,
@@ -439,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         help="our variants: equivariant, none, augment, 2d",
     )
     parser.add_argument("--no-chemprop", action="store_true")
+    parser.add_argument("--tag", default="", help="suffix of the result files (e.g. ablation)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
