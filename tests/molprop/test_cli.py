@@ -239,3 +239,130 @@ def test_cluster_config_runs_ddp_on_one_cpu_process(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "prepared 24 molecules" in proc.stderr
+
+
+def test_multitask_classification_on_2d_graphs(tmp_path, capsys):
+    """Binary multi-task with blank cells, 2D graphs (no conformers): auROC/auPRC per task."""
+    rows = [
+        (
+            n,
+            s,
+            str(int(float(y) > -1.5)),
+            "" if i % 3 == 0 else str(i % 2),
+            ("train", "train", "val", "test")[i % 4],
+        )
+        for i, (n, s, y) in enumerate(GOOD_ROWS * 2)
+    ]
+    from .conftest import write_csv
+
+    path = write_csv(tmp_path / "clf.csv", rows, header=("id", "smiles", "soluble", "odd", "split"))
+    code, _, err = in_process(
+        capsys,
+        "fit",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--data.path",
+        path,
+        "--data.task_type",
+        "classification",
+        "--data.split",
+        "column",
+        "--data.geometry",
+        "2d",
+        "--data.limit",
+        "null",
+        "--trainer.default_root_dir",
+        tmp_path / "run",
+        "--trainer.enable_progress_bar",
+        "false",
+    )
+    assert code == 0, err[-3000:]
+    metrics = err.split("final metrics:")[-1]
+    for key in ("val/auroc_soluble", "val/auprc_soluble", "val/auroc_odd", "train/auprc_odd"):
+        assert key in metrics, metrics
+    ckpt = last_checkpoint(tmp_path / "run")
+    out = tmp_path / "p.csv"
+    code, _, err = in_process(
+        capsys, "predict", "--checkpoint", ckpt, "--input", path, "--output", out
+    )
+    assert code == 0, err[-2000:]
+    preds = read_table(out)
+    assert all(0 < float(r["soluble_pred"]) < 1 and 0 < float(r["odd_pred"]) < 1 for r in preds)
+    code, stdout, _ = in_process(capsys, "check-symmetry", "--checkpoint", ckpt)
+    assert code == 0 and float(stdout.split("max_equivariance_error=")[1].split()[0]) <= 1e-5
+
+
+@pytest.mark.slow
+def test_crossval_writes_mean_sd_table(tmp_path, good_csv, capsys):
+    out = tmp_path / "cv.md"
+    code, _stdout, err = in_process(
+        capsys,
+        "crossval",
+        "--folds",
+        "3",
+        "--replicates",
+        "2",
+        "--output",
+        out,
+        "--",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--data.path",
+        good_csv,
+        "--data.targets",
+        "[logS]",
+        "--trainer.enable_progress_bar",
+        "false",
+    )
+    assert code == 0, err[-3000:]
+    import json
+
+    report = json.loads(out.with_name("cv.md.json").read_text())
+    assert len(report["runs"]) == 6 and {r["fold"] for r in report["runs"]} == {0, 1, 2}
+    assert "| test/rmse_logS |" in out.read_text() and " ± " in out.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_ddp_two_cpu_processes(tmp_path):
+    proc = molprop(
+        "fit",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.devices",
+        "2",
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.default_root_dir",
+        tmp_path,
+        "--trainer.enable_progress_bar",
+        "false",
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert last_checkpoint(tmp_path).is_file()
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode(tmp_path):
+    import sys
+
+    proc = run_cli(
+        [
+            sys.executable,
+            "benchmarks/molprop_vs_chemprop.py",
+            "--quick",
+            "--no-chemprop",
+            "--datasets",
+            "freesolv:random",
+            "--workdir",
+            tmp_path,
+            "--tag",
+            "smoke",
+        ],
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| freesolv | random | gdl-molprop (equivariant) |" in proc.stdout

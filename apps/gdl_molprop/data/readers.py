@@ -103,10 +103,7 @@ def read_csv(
             if None in row:  # more cells than header fields
                 raise UserInputError(f"{path} line {line}: more fields than the header has")
             if first and with_targets and targets is None:
-                skip = {smiles_column, id_column, SPLIT_COLUMN}
-                target_columns = [
-                    c for c in columns if c not in skip and _looks_numeric(row.get(c) or "")
-                ]
+                target_columns = target_names_csv(path, smiles_column, None)
                 if not target_columns:
                     raise UserInputError(
                         f"{path} line {line}: no numeric target column found; name them "
@@ -125,19 +122,32 @@ def read_csv(
 
 
 def target_names_csv(
-    path: str | Path, smiles_column: str, targets: Sequence[str] | None
+    path: str | Path, smiles_column: str, targets: Sequence[str] | None, scan_rows: int = 1000
 ) -> list[str]:
-    """The target columns ``read_csv`` will use (reads the header and first row only)."""
+    """The target columns ``read_csv`` uses: as given, or every column other than
+    smiles/id/split whose non-blank cells in the first ``scan_rows`` rows are all numbers
+    (blank cells are missing targets, so a blank first row does not hide a column)."""
     if targets is not None:
         return list(targets)
     path = Path(path)
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter_for(path))
         columns = reader.fieldnames or []
-        row = next(reader, {}) or {}
-    id_column = next((c for c in ID_COLUMNS if c in columns), None)
-    skip = {smiles_column, id_column, SPLIT_COLUMN}
-    return [c for c in columns if c not in skip and _looks_numeric(row.get(c) or "")]
+        id_column = next((c for c in ID_COLUMNS if c in columns), None)
+        skip = {smiles_column, id_column, SPLIT_COLUMN}
+        candidates = {c: False for c in columns if c not in skip}  # column -> seen a number
+        for i, row in enumerate(reader):
+            if i >= scan_rows:
+                break
+            for c in list(candidates):
+                cell = (row.get(c) or "").strip()
+                if cell.lower() in MISSING:
+                    continue
+                if _looks_numeric(cell):
+                    candidates[c] = True
+                else:
+                    del candidates[c]
+    return [c for c, seen in candidates.items() if seen]
 
 
 def _sdf_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
