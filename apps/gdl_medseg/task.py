@@ -14,6 +14,7 @@ images at predict time.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 import numpy as np
@@ -34,7 +35,8 @@ from gdl_science.symmetry import (
 )
 from gdl_science.training import GDLTask, OptimizerName, SchedulerName, StepOutput, SymmetryMode
 
-REGULAR_SIZE = 24  # channels of one regular field of the octahedral group
+GROUP_ORDER = {"octahedral": 24, "inplane": 4}  # channels of one regular field
+log = logging.getLogger(__name__)
 
 
 class MedSegTask(GDLTask):
@@ -70,7 +72,10 @@ class MedSegTask(GDLTask):
             patch_size: training patch edge (linked from the data); also the sliding window.
             dice_weight: loss = cross-entropy + dice_weight × soft Dice.
             target_spacing / channel_norm / intensity_stats / rotations: the preprocessing
-                plan, filled in from the data at fit time.
+                plan, filled in from the data at fit time. ``rotations="inplane"`` (chosen
+                for strongly anisotropic spacing) makes the network C4-equivariant about
+                the through-plane axis (regular fields of 4 channels) instead of
+                octahedral; the network is rebuilt in ``setup`` when the plan says so.
         """
         super().__init__(
             symmetry, lr, weight_decay, optimizer, scheduler, warmup_steps, augment_seed
@@ -81,21 +86,32 @@ class MedSegTask(GDLTask):
         if len(self.label_names) != n_classes:
             raise UserInputError(f"{len(self.label_names)} label names for {n_classes} classes")
         self.levels = len(widths)
+        self.net = self.build_network()
+
+    def build_network(self) -> torch.nn.Module:
+        """The network the hyperparameters describe (also after the plan changed them)."""
+        h = self.hparams
+        widths = list(h.widths or [2, 4])
+        group, axis = h.rotations, self.through_plane_axis()
         if self.symmetry == "equivariant":
             from gdl_medseg.model.equivariant_unet import EquivariantUNet
 
-            self.net = EquivariantUNet(in_channels, n_classes, widths, convs_per_level)
-        else:
-            channels = [REGULAR_SIZE * w for w in widths]
-            if plain_channels == "matched":
-                channels = matched_plain_channels(
-                    equivariant_parameter_count(in_channels, n_classes, widths, convs_per_level),
-                    in_channels,
-                    n_classes,
-                    widths,
-                    convs_per_level,
-                )
-            self.net = build_plain_unet(in_channels, n_classes, channels, convs_per_level)
+            return EquivariantUNet(
+                h.in_channels, h.n_classes, widths, h.convs_per_level, group=group, axis=axis
+            )
+        channels = [GROUP_ORDER[group] * w for w in widths]
+        if h.plain_channels == "matched":
+            target = equivariant_parameter_count(
+                h.in_channels, h.n_classes, widths, h.convs_per_level, group
+            )
+            channels = matched_plain_channels(
+                target, h.in_channels, h.n_classes, widths, h.convs_per_level
+            )
+        return build_plain_unet(h.in_channels, h.n_classes, channels, h.convs_per_level)
+
+    def through_plane_axis(self) -> int:
+        spacing = self.hparams.target_spacing
+        return int(np.argmax(spacing)) if spacing is not None else 2
 
     # ----- data plumbing -------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -109,8 +125,19 @@ class MedSegTask(GDLTask):
                 f"{self.levels}-level U-Net; use {valid_size(dm.patch_size, self.levels)} "
                 f"(sizes k*{2 ** (self.levels - 1)}+1)"
             )
+        before = (self.hparams.rotations, self.through_plane_axis())
         self.hparams.update(dm.plan.to_hparams())
         self.hparams.patch_size = dm.patch_size
+        if (self.hparams.rotations, self.through_plane_axis()) != before:
+            # The data decided the symmetry (anisotropic spacing -> in-plane rotations
+            # only): rebuild the network before the optimiser is created.
+            log.warning(
+                "rotations=%s about axis %d for this data: rebuilding the %s network",
+                self.hparams.rotations,
+                self.through_plane_axis(),
+                self.symmetry,
+            )
+            self.net = self.build_network()
 
     def on_train_epoch_start(self) -> None:
         dm = self.trainer.datamodule
@@ -150,7 +177,7 @@ class MedSegTask(GDLTask):
         elements = OctahedralGroup().elements
         if self.hparams.rotations != "inplane" or self.hparams.target_spacing is None:
             return list(elements)
-        through = int(np.argmax(self.hparams.target_spacing))
+        through = self.through_plane_axis()
         return [r for r in elements if int(r[through, through]) == 1]
 
     def random_transform(self, batch: Any, generator: torch.Generator) -> Any:
@@ -205,8 +232,9 @@ class MedSegTask(GDLTask):
 
 
 def equivariant_parameter_count(
-    in_channels: int, n_classes: int, widths: list[int], convs_per_level: int
+    in_channels: int, n_classes: int, widths: list[int], convs_per_level: int, group: str
 ) -> int:
     from gdl_medseg.model.equivariant_unet import EquivariantUNet
 
-    return count_parameters(EquivariantUNet(in_channels, n_classes, widths, convs_per_level))
+    net = EquivariantUNet(in_channels, n_classes, widths, convs_per_level, group=group)
+    return count_parameters(net)

@@ -15,8 +15,10 @@ for regular fields) and the grid is rotated exactly by ``rotate_grid``. We never
 escnn's own interpolating ``transform`` for the action itself, so the action is exact
 in any dtype; escnn's transform is only the reference the matching is made against.
 
-Works for gspaces whose fibre group is the octahedral group (elements enumerated) or a
-continuous group containing it, such as SO(3) or O(3) (candidates built from matrices).
+Works for gspaces whose fibre group is the octahedral group or one of its subgroups
+(e.g. C4 about one axis: ``cube_rotations_of`` lists the rotations it contains), or a
+continuous group containing the cube rotations, such as SO(3) (candidates built from
+matrices).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from gdl_science.symmetry.escnn_compat import import_escnn
 from gdl_science.symmetry.group import Action
 from gdl_science.symmetry.octahedral import OctahedralGroup, rotate_grid
 
-# gspace name -> list over OctahedralGroup().elements of the matching escnn element.
-_ELEMENT_TABLES: dict[str, list[Any]] = {}
+# gspace name -> {index in OctahedralGroup().elements: the matching escnn element}.
+_ELEMENT_TABLES: dict[str, dict[int, Any]] = {}
 
 
 def _candidates(gspace: Any) -> list[Any]:
@@ -43,7 +45,7 @@ def _candidates(gspace: Any) -> list[Any]:
     return [group.element(m.double().numpy(), "MAT") for m in OctahedralGroup().elements]
 
 
-def _build_table(gspace: Any) -> list[Any]:
+def _build_table(gspace: Any) -> dict[int, Any]:
     import_escnn()
     from escnn import nn as enn
 
@@ -54,29 +56,50 @@ def _build_table(gspace: Any) -> list[Any]:
     )
     candidates = _candidates(gspace)
     transformed = [scalar.transform(probe, g) for g in candidates]
-    table = []
-    for r in OctahedralGroup().elements:
+    table: dict[int, Any] = {}
+    for index, r in enumerate(OctahedralGroup().elements):
         target = rotate_grid(r, probe)
         hits = [
             g
             for g, t in zip(candidates, transformed)
             if torch.allclose(t.to(target), target, atol=1e-8)
         ]
-        if len(hits) != 1:
+        if len(hits) > 1:
             raise RuntimeError(
-                f"found {len(hits)} escnn elements of {gspace.fibergroup} matching cube rotation "
-                f"{r.tolist()}; expected exactly one"
+                f"{len(hits)} escnn elements of {gspace.fibergroup} match cube rotation "
+                f"{r.tolist()}; expected at most one"
             )
-        table.append(hits[0])
+        if hits:
+            table[index] = hits[0]
+    order = gspace.fibergroup.order()
+    if order > 0 and len(table) != order:
+        # A finite group whose elements are not all cube rotations (e.g. C8) cannot act
+        # exactly on a grid; say so rather than check a subset silently.
+        raise ValueError(
+            f"only {len(table)} of the {order} elements of {gspace.fibergroup} are grid rotations"
+        )
     return table
+
+
+def _table(gspace: Any) -> dict[int, Any]:
+    if gspace.name not in _ELEMENT_TABLES:
+        _ELEMENT_TABLES[gspace.name] = _build_table(gspace)
+    return _ELEMENT_TABLES[gspace.name]
+
+
+def cube_rotations_of(gspace: Any) -> list[torch.Tensor]:
+    """Our cube rotations that belong to the gspace's fibre group (24 for octa, 4 for C4, ...)."""
+    elements = OctahedralGroup().elements
+    return [elements[i] for i in sorted(_table(gspace))]
 
 
 def escnn_element(gspace: Any, rotation: torch.Tensor) -> Any:
     """The escnn fibre-group element that rotates the grid as ``rotate_grid(rotation, ·)``."""
-    name = gspace.name
-    if name not in _ELEMENT_TABLES:
-        _ELEMENT_TABLES[name] = _build_table(gspace)
-    return _ELEMENT_TABLES[name][OctahedralGroup().index(rotation)]
+    index = OctahedralGroup().index(rotation)
+    table = _table(gspace)
+    if index not in table:
+        raise ValueError(f"cube rotation {rotation.tolist()} is not in {gspace.fibergroup}")
+    return table[index]
 
 
 def representation_matrix(field_type: Any, rotation: torch.Tensor) -> np.ndarray:

@@ -7,7 +7,12 @@ import torch
 
 from gdl_science.symmetry import OctahedralGroup, check_equivariance, rotate_grid
 from gdl_science.symmetry.escnn_compat import import_escnn
-from gdl_science.symmetry.escnn_fields import act_on_field, escnn_element, field_action
+from gdl_science.symmetry.escnn_fields import (
+    act_on_field,
+    cube_rotations_of,
+    escnn_element,
+    field_action,
+)
 
 escnn = import_escnn()
 from escnn import gspaces  # noqa: E402
@@ -91,3 +96,22 @@ def test_continuous_group_elements_are_matched():
         ours = act_on_field(vector, r, x)
         theirs = vector.transform(x, escnn_element(so3, r))
         torch.testing.assert_close(ours, theirs.to(ours), atol=1e-8, rtol=0)
+
+
+def test_subgroup_gspaces_match_only_their_rotations():
+    c4 = gspaces.rot2dOnR3(n=4)
+    rotations = cube_rotations_of(c4)
+    assert len(rotations) == 4 and torch.equal(rotations[0], CUBE.identity)
+    # C4 about one grid axis: the same axis is fixed by all four.
+    fixed = [a for a in range(3) if all(int(r[a, a]) == 1 for r in rotations)]
+    assert len(fixed) == 1
+    regular = enn.FieldType(c4, [c4.regular_repr])
+    conv = enn.R3Conv(regular, regular, kernel_size=3, padding=1).double()
+    x = regular(torch.randn(1, 4, 5, 5, 5, dtype=torch.float64))
+    report = check_equivariance(
+        conv, CUBE, x, field_action(regular), field_action(regular), elements=rotations
+    )
+    report.assert_equivariant(1e-6)
+    other = next(r for r in CUBE.elements if not any(torch.equal(r, q) for q in rotations))
+    with pytest.raises(ValueError, match="not in"):
+        act_on_field(regular, other, x)

@@ -30,11 +30,19 @@ escnn = import_escnn()
 from escnn import gspaces  # noqa: E402
 from escnn import nn as enn  # noqa: E402
 
-GROUP_ORDER = 24
+GROUP_ORDER = {"octahedral": 24, "inplane": 4}
+# escnn's C4 (rot2dOnR3) turns about our grid axis 0 (measured with escnn_fields); the
+# in-plane network moves the data's through-plane axis there and back.
+C4_AXIS = 0
 
 
 class EquivariantUNet(nn.Module):
-    """``widths[i]`` regular fields (24 channels each) at level i."""
+    """``widths[i]`` regular fields at level i (24 channels each for the octahedral group).
+
+    ``group="inplane"``: for strongly anisotropic data only the 4 rotations about the
+    through-plane grid axis ``axis`` (0, 1 or 2) are physical; the network is then
+    C4-equivariant about that axis (regular fields of 4 channels).
+    """
 
     def __init__(
         self,
@@ -43,9 +51,15 @@ class EquivariantUNet(nn.Module):
         widths: Sequence[int],
         convs_per_level: int = 2,
         pool_sigma: float = 0.66,
+        group: str = "octahedral",
+        axis: int = 2,
     ) -> None:
         super().__init__()
-        self.gspace = gspaces.octaOnR3()
+        if group not in GROUP_ORDER:
+            raise ValueError(f"group must be one of {list(GROUP_ORDER)}, got {group!r}")
+        self.group = group
+        self.axis = axis
+        self.gspace = gspaces.octaOnR3() if group == "octahedral" else gspaces.rot2dOnR3(n=4)
         gs = self.gspace
         self.in_type = enn.FieldType(gs, in_channels * [gs.trivial_repr])
         self.out_type = enn.FieldType(gs, n_classes * [gs.trivial_repr])
@@ -67,9 +81,19 @@ class EquivariantUNet(nn.Module):
     def levels(self) -> int:
         return len(self.encoders)
 
+    def _to_group_axes(self, x: torch.Tensor) -> torch.Tensor:
+        if self.group == "inplane" and self.axis != C4_AXIS:
+            return x.movedim(2 + self.axis, 2 + C4_AXIS)
+        return x
+
+    def _from_group_axes(self, x: torch.Tensor) -> torch.Tensor:
+        if self.group == "inplane" and self.axis != C4_AXIS:
+            return x.movedim(2 + C4_AXIS, 2 + self.axis)
+        return x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Plain tensors in and out, so the task treats both networks alike."""
-        h: Any = self.in_type(x)
+        h: Any = self.in_type(self._to_group_axes(x))
         skips = []
         for level, encoder in enumerate(self.encoders):
             h = encoder(h)
@@ -79,7 +103,7 @@ class EquivariantUNet(nn.Module):
         for decoder, skip in zip(self.decoders, reversed(skips)):
             up = enn.GeometricTensor(upsample_to(h.tensor, skip.shape[2:]), h.type)
             h = decoder(enn.tensor_directsum([up, skip]))
-        return self.head(h).tensor
+        return self._from_group_axes(self.head(h).tensor)
 
     @torch.no_grad()
     def export(self) -> UNet:
@@ -96,6 +120,7 @@ class EquivariantUNet(nn.Module):
                 [BlurPool3d.from_escnn(p) for p in self.pools],
                 [dec.export() for dec in self.decoders],
                 self.head.export(),
+                move_axis=(self.axis, C4_AXIS) if self.group == "inplane" else None,
             )
         finally:
             self.train(was_training)

@@ -20,18 +20,18 @@ from typing import Any
 
 import torch
 
-from gdl_science.symmetry import OctahedralGroup, rotate_grid
+from gdl_science.symmetry import rotate_grid
 from gdl_science.symmetry.escnn_compat import import_escnn
-from gdl_science.symmetry.escnn_fields import representation_matrix
+from gdl_science.symmetry.escnn_fields import cube_rotations_of, representation_matrix
 
 escnn = import_escnn()
 from escnn import nn as enn  # noqa: E402
 
 
-def _permutation_indices(field_type: Any) -> torch.Tensor:
-    """(24, C) with row g: src such that (rho(g) x)[c] = x[src[c]]; rho must be a permutation."""
+def _permutation_indices(field_type: Any, rotations: list[torch.Tensor]) -> torch.Tensor:
+    """(|G|, C), row g: src with (rho(g) x)[c] = x[src[c]]; rho must be a permutation."""
     rows = []
-    for r in OctahedralGroup().elements:
+    for r in rotations:
         rho = torch.as_tensor(representation_matrix(field_type, r))
         if (
             not torch.equal(rho.abs().sum(1), torch.ones(rho.shape[0], dtype=rho.dtype))
@@ -43,7 +43,9 @@ def _permutation_indices(field_type: Any) -> torch.Tensor:
 
 
 class ExactR3Conv(enn.R3Conv):
-    """escnn's ``R3Conv`` whose expanded filter is projected to exact O-equivariance.
+    """escnn's ``R3Conv`` whose expanded filter is projected to exact G-equivariance.
+
+    G is the gspace's group as cube rotations: the octahedral group, or C4 about one axis.
 
     Fields must be permutation representations (trivial or regular), which is what the
     U-Net uses. Shapes: (B, in_type.size, D, H, W) -> (B, out_type.size, D', H', W').
@@ -51,9 +53,14 @@ class ExactR3Conv(enn.R3Conv):
 
     def __init__(self, in_type: Any, out_type: Any, kernel_size: int, **kwargs: Any) -> None:
         super().__init__(in_type, out_type, kernel_size, **kwargs)
+        # The group's elements as our cube rotations (24 for O, 4 for C4 about one axis).
+        self.rotations = cube_rotations_of(in_type.gspace)
         # Non-persistent: the state dict stays escnn's, so checkpoints do not depend on it.
-        self.register_buffer("_src_out", _permutation_indices(out_type), persistent=False)
-        self.register_buffer("_src_in", _permutation_indices(in_type), persistent=False)
+        src_out = _permutation_indices(out_type, self.rotations)
+        self.register_buffer("_src_out", src_out, persistent=False)
+        self.register_buffer(
+            "_src_in", _permutation_indices(in_type, self.rotations), persistent=False
+        )
         self._caching = False
 
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -68,7 +75,7 @@ class ExactR3Conv(enn.R3Conv):
     def project(self, weights: torch.Tensor) -> torch.Tensor:
         """The Reynolds projection of a filter (O, I, k, k, k) onto exact O-equivariance."""
         total = torch.zeros_like(weights)
-        for g, r in enumerate(OctahedralGroup().elements):
+        for g, r in enumerate(self.rotations):
             rotated = rotate_filter(r, weights)
             total = total + rotated[self._src_out[g]][:, self._src_in[g]]
         return total / len(self._src_out)

@@ -29,8 +29,12 @@ class UNet(nn.Module):
         pools: Sequence[nn.Module],
         decoders: Sequence[nn.Module],
         head: nn.Module,
+        move_axis: tuple[int, int] | None = None,
     ) -> None:
+        """``move_axis=(a, b)``: run the layers with spatial axis a moved to b (an exported
+        in-plane network turns about grid axis b), and move it back on output."""
         super().__init__()
+        self.move_axis = move_axis
         if len(pools) != len(encoders) - 1 or len(decoders) != len(pools):
             raise ValueError("a U-Net with L encoders needs L-1 pools and L-1 decoders")
         self.encoders = nn.ModuleList(encoders)
@@ -43,6 +47,12 @@ class UNet(nn.Module):
         return len(self.encoders)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.move_axis is not None and self.move_axis[0] != self.move_axis[1]:
+            a, b = self.move_axis
+            return self._forward(x.movedim(2 + a, 2 + b)).movedim(2 + b, 2 + a)
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         for level, encoder in enumerate(self.encoders):
             x = encoder(x)
