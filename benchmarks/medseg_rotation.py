@@ -76,11 +76,12 @@ def evaluate(net, cases, n_classes, size, conditions) -> dict[str, float]:
         scores = []
         for image, label in cases:
             for r in rots:
-                x, y = torch.from_numpy(image), torch.from_numpy(label.astype(np.int64))
+                x, y = torch.from_numpy(image.copy()), torch.from_numpy(label.astype(np.int64))
                 if r is not None and r.dtype == torch.int64:
                     x, y = rotate_grid(r, x), rotate_grid(r, y)
                 elif r is not None:
-                    x = resample_rotated(r, x[None])[0]
+                    # Border padding: the corners a rotation brings in look like background.
+                    x = resample_rotated(r, x[None], padding_mode="border")[0]
                     y = resample_rotated(r, y[None, None].double(), mode="nearest")[0, 0].long()
                 probs = sliding_window([net], x.numpy(), size, n_classes, overlap=0.5)
                 scores.append(dice_scores(probs.argmax(0), y.numpy(), n_classes))
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--widths", default="2,4")
     p.add_argument("--patch", type=int, default=17)
+    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--structure-scale", type=float, default=1.0, help="phantom structure size")
     p.add_argument("--models", default="equivariant,augment,none,monai")
     p.add_argument("--out", default="benchmarks/results")
     a = p.parse_args(argv)
@@ -107,10 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="medseg_rot_"))
     os.environ.setdefault("GDL_CACHE_DIR", str(work / "cache"))
     train_root = write_dataset(
-        work / "train", PhantomConfig(a.train_cases, a.size, "canonical", seed=0)
+        work / "train",
+        PhantomConfig(
+            a.train_cases, a.size, "canonical", seed=0, structure_scale=a.structure_scale
+        ),
     )
     test_root = write_dataset(
-        work / "test", PhantomConfig(a.test_cases, a.size, "canonical", seed=1)
+        work / "test",
+        PhantomConfig(a.test_cases, a.size, "canonical", seed=1, structure_scale=a.structure_scale),
     )
     test_dm = MedSegDataModule(
         str(test_root), patch_size=a.patch, val_fraction=0.0, cache_dir=str(work / "c")
@@ -151,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             convs_per_level=1,
             patch_size=a.patch,
             symmetry=symmetry,
-            lr=0.01,
+            lr=a.lr,
         )
         if model == "monai":
             task.net = monai_unet(4, eq_params or count_parameters(task.net))

@@ -36,6 +36,7 @@ class PhantomConfig:
     anisotropic: bool = False  # 1 x 1 x 4 mm voxels instead of 1 mm isotropic
     noise: float = 0.08  # noise standard deviation relative to the structure intensity
     seed: int = 0
+    structure_scale: float | None = None  # structure size factor; None: size / 48
 
 
 def _rotation(rng: np.random.Generator) -> np.ndarray:
@@ -51,7 +52,7 @@ def _rotation(rng: np.random.Generator) -> np.ndarray:
 
 
 def _structure_masks(
-    coords: np.ndarray, extent: float, pose: str, rng: np.random.Generator
+    coords: np.ndarray, extent: float, pose: str, rng: np.random.Generator, scale: float
 ) -> list[tuple[int, np.ndarray]]:
     """(label, boolean mask) pairs; coords (3, X, Y, Z) in mm centred on the volume."""
     out = []
@@ -64,7 +65,6 @@ def _structure_masks(
         placed.append(centre)
         rot = _rotation(rng) if pose == "random" else np.eye(3)
         local = np.einsum("ij,j...->i...", rot.T, coords - centre[:, None, None, None])
-        scale = extent / 48.0
         if label == 1:  # rod: long along local z
             radii = np.array([3.2, 3.2, 11.0]) * scale
         elif label == 2:  # disc: flat in local xy
@@ -87,7 +87,8 @@ def make_case(config: PhantomConfig, index: int) -> tuple[np.ndarray, np.ndarray
     extent = float(config.size)
 
     label = np.zeros(shape, dtype=np.uint8)
-    for value, mask in _structure_masks(coords, extent, config.pose, rng):
+    scale = config.structure_scale or extent / 48.0
+    for value, mask in _structure_masks(coords, extent, config.pose, rng, scale):
         label[mask] = value
     intensity = {0: 0.25, 1: 1.0, 2: 1.0, 3: 0.65}
     image = np.vectorize(intensity.get)(label).astype(np.float64)

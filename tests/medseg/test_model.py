@@ -153,3 +153,25 @@ def test_valid_sizes_and_padding():
     padded, crop = pad_to_valid(x, 3)
     assert padded.shape[2:] == (13, 17, 13)
     assert torch.equal(padded[crop], x)
+
+
+def test_translations_by_the_total_stride_commute_away_from_the_border(tiny_unet):
+    """Shifting the input by a multiple of the total stride (2 here) shifts the logits.
+
+    Zero padding makes this hold only where the receptive field stays inside the volume,
+    so the input has a zero margin (the shift moves no content across the border) and
+    the comparison is restricted to the interior. check_equivariance cannot express a
+    comparison on a sub-box, hence the direct assertion.
+    """
+    net = tiny_unet.train().float().eval()
+    x = torch.zeros(1, 1, 33, 33, 33)
+    x[..., 8:25, 8:25, 8:25] = torch.randn(1, 1, 17, 17, 17)
+    y = net(x)
+    inner = (..., slice(12, 21), slice(12, 21), slice(12, 21))
+    for shift in [(2, 0, 0), (0, -2, 4), (-4, 2, 2)]:
+        shifted = net(torch.roll(x, shift, dims=(2, 3, 4)))
+        expected = torch.roll(y, shift, dims=(2, 3, 4))
+        torch.testing.assert_close(shifted[inner], expected[inner], atol=1e-5, rtol=1e-4)
+    # An odd shift is not a multiple of the stride: the pooling grid changes.
+    odd = net(torch.roll(x, (1, 0, 0), dims=(2, 3, 4)))
+    assert (odd[inner] - torch.roll(y, (1, 0, 0), dims=(2, 3, 4))[inner]).abs().max() > 1e-3
