@@ -109,6 +109,10 @@ class MedSegTask(GDLTask):
             )
         return build_plain_unet(h.in_channels, h.n_classes, channels, h.convs_per_level)
 
+    def _symmetry_key(self) -> tuple[str, int | None]:
+        inplane = self.hparams.rotations == "inplane"
+        return self.hparams.rotations, self.through_plane_axis() if inplane else None
+
     def through_plane_axis(self) -> int:
         spacing = self.hparams.target_spacing
         return int(np.argmax(spacing)) if spacing is not None else 2
@@ -125,10 +129,10 @@ class MedSegTask(GDLTask):
                 f"{self.levels}-level U-Net; use {valid_size(dm.patch_size, self.levels)} "
                 f"(sizes k*{2 ** (self.levels - 1)}+1)"
             )
-        before = (self.hparams.rotations, self.through_plane_axis())
+        before = self._symmetry_key()
         self.hparams.update(dm.plan.to_hparams())
         self.hparams.patch_size = dm.patch_size
-        if (self.hparams.rotations, self.through_plane_axis()) != before:
+        if self._symmetry_key() != before:
             # The data decided the symmetry (anisotropic spacing -> in-plane rotations
             # only): rebuild the network before the optimiser is created.
             log.warning(
