@@ -134,9 +134,13 @@ def run(args: argparse.Namespace) -> int:
         )
     t_idx = stems.index(target)
     done, bad = 0, 0
+    seen: set[str] = set()
     for record in progress(iter_records(args.input, args.genome), desc="explain", unit="seq"):
         if done >= args.max_sequences:
             break
+        if record.error is None and record.id in seen:
+            record.error = "duplicate id"
+        seen.add(record.id)
         if record.error is not None:
             print(f"skipped {record.describe()}: {record.error}", file=sys.stderr)
             bad += 1

@@ -135,3 +135,41 @@ def test_checkpoint_round_trip_gives_the_same_predictions(tmp_path):
     assert torch.equal(task.predict_values(x), loaded.predict_values(x))
     assert loaded.spec.names == names
     assert loaded.check_symmetry(dtype=torch.float32).max_abs <= tolerance(torch.float32)
+
+
+def test_strand_head_task_is_exactly_equivariant_and_uses_the_given_strand():
+    task = DNATask(label_names=["plus_strand_signal"], sequence_length=64, head="strand", **TINY)
+    task.eval()
+    x = _x(4, 64)
+    report = task.check_symmetry(dtype=torch.float32)
+    assert report.max_abs <= tolerance(torch.float32)
+    full = task.full_output(x)
+    assert full.shape == (4, 2) and torch.allclose(task(x), full[:, :1])
+    # The prediction on the reverse strand is the other strand's output, not the same one.
+    assert torch.allclose(task(x.flip(1, 2)), full[:, 1:], atol=1e-5)
+
+
+def test_epoch_metrics_per_label_and_macro():
+    from gdl_dna.metrics import compute_metrics
+
+    probs = torch.tensor([[0.9, 0.2], [0.8, 0.7], [0.1, 0.6], [0.3, 0.1]])
+    target = torch.tensor([[1.0, 0.0], [1.0, float("nan")], [0.0, 1.0], [0.0, 0.0]])
+    m = compute_metrics("binary", probs, target, ["a", "b"], [])
+    assert m["auroc_a"] == 1.0 and m["auroc_b"] == 1.0 and m["auroc"] == 1.0
+    assert m["accuracy_b"] == 1.0 and abs(m["accuracy"] - 1.0) < 1e-9
+    mc = compute_metrics(
+        "multiclass",
+        torch.eye(3)[[0, 1, 2, 0]],
+        torch.tensor([0, 1, 2, -1.0]),
+        ["c"],
+        ["x", "y", "z"],
+    )
+    assert mc["accuracy"] == 1.0 and mc["auroc"] == 1.0
+    reg = compute_metrics(
+        "regression",
+        torch.tensor([[1.0], [2.0], [3.0]]),
+        torch.tensor([[2.0], [4.0], [float("nan")]]),
+        ["r"],
+        [],
+    )
+    assert reg["pearson"] > 0.999 and reg["mse"] == 2.5
