@@ -65,11 +65,14 @@ def iid_background(length: int, gc: float, rng: np.random.Generator) -> str:
 
 
 def markov_background(length: int, rng: np.random.Generator) -> str:
-    transition = HUMAN_DINUC / HUMAN_DINUC.sum(axis=1, keepdims=True)
-    state = rng.choice(4, p=HUMAN_DINUC.sum(axis=1) / HUMAN_DINUC.sum())
+    """First-order Markov DNA with the human dinucleotide frequencies."""
+    cumulative = np.cumsum(HUMAN_DINUC / HUMAN_DINUC.sum(axis=1, keepdims=True), axis=1)
+    start = HUMAN_DINUC.sum(axis=1) / HUMAN_DINUC.sum()
+    uniforms = rng.random(length)
+    state = int(np.searchsorted(np.cumsum(start), uniforms[0]))
     out = [state]
-    for _ in range(length - 1):
-        state = rng.choice(4, p=transition[state])
+    for u in uniforms[1:]:
+        state = min(int(np.searchsorted(cumulative[state], u)), 3)
         out.append(state)
     return "".join(BASES[i] for i in out)
 
