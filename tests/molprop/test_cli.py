@@ -323,29 +323,6 @@ def test_crossval_writes_mean_sd_table(tmp_path, good_csv, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.ddp
-def test_ddp_two_cpu_processes(tmp_path):
-    proc = molprop(
-        "fit",
-        "--config",
-        CONFIGS / "small.yaml",
-        "--trainer.strategy",
-        "ddp",
-        "--trainer.devices",
-        "2",
-        "--trainer.accelerator",
-        "cpu",
-        "--trainer.default_root_dir",
-        tmp_path,
-        "--trainer.enable_progress_bar",
-        "false",
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert last_checkpoint(tmp_path).is_file()
-
-
-@pytest.mark.slow
 def test_benchmark_quick_mode(tmp_path):
     import sys
 

@@ -125,8 +125,9 @@ def target_names_csv(
     path: str | Path, smiles_column: str, targets: Sequence[str] | None, scan_rows: int = 1000
 ) -> list[str]:
     """The target columns ``read_csv`` uses: as given, or every column other than
-    smiles/id/split whose non-blank cells in the first ``scan_rows`` rows are all numbers
-    (blank cells are missing targets, so a blank first row does not hide a column)."""
+    smiles/id/split whose first non-blank cell (within ``scan_rows`` rows) is a number.
+    Blank cells are missing targets, so a blank first row does not hide a column; a later
+    non-numeric cell in a target column is then an error naming its line."""
     if targets is not None:
         return list(targets)
     path = Path(path)
@@ -135,19 +136,17 @@ def target_names_csv(
         columns = reader.fieldnames or []
         id_column = next((c for c in ID_COLUMNS if c in columns), None)
         skip = {smiles_column, id_column, SPLIT_COLUMN}
-        candidates = {c: False for c in columns if c not in skip}  # column -> seen a number
+        decided: dict[str, bool] = {}  # column -> its first non-blank cell is a number
+        undecided = [c for c in columns if c not in skip]
         for i, row in enumerate(reader):
-            if i >= scan_rows:
+            if i >= scan_rows or not undecided:
                 break
-            for c in list(candidates):
+            for c in list(undecided):
                 cell = (row.get(c) or "").strip()
-                if cell.lower() in MISSING:
-                    continue
-                if _looks_numeric(cell):
-                    candidates[c] = True
-                else:
-                    del candidates[c]
-    return [c for c, seen in candidates.items() if seen]
+                if cell.lower() not in MISSING:
+                    decided[c] = _looks_numeric(cell)
+                    undecided.remove(c)
+    return [c for c in columns if decided.get(c)]
 
 
 def _sdf_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
