@@ -10,7 +10,7 @@ best validation auROC, its mean and standard deviation across seeds, and the tra
 throughput (sequences/s, forward + backward + step, median of interleaved repeats).
 
 Usage:
-    python benchmarks/dna_rc.py                  # the configuration in RESULTS (slow)
+    python benchmarks/dna_rc.py                  # the reported configuration (slow)
     python benchmarks/dna_rc.py --quick          # seconds: a smoke run of every code path
     python benchmarks/dna_rc.py --lengths 1000 --train-sizes 1000 --seeds 0 1 2 --epochs 15
 
@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> dict:
         for length in args.lengths
     }
     return {
-        "config": {k: v for k, v in vars(args).items() if k != "func"},
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "architecture": arch,
         "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{args.threads} thread(s)",
@@ -220,10 +220,10 @@ def summarise(report: dict) -> list[dict]:
     return rows
 
 
-def write_outputs(report: dict, stem: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_outputs(report: dict, stem: str, results: Path = RESULTS) -> None:
+    results.mkdir(parents=True, exist_ok=True)
     report["summary"] = summarise(report)
-    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    (results / f"{stem}.json").write_text(json.dumps(report, indent=2))
     lines = [
         "| length | train seqs | mode | seeds | test auROC (mean ± sd) | parameters "
         "| train seq/s | vs none |",
@@ -248,8 +248,8 @@ def write_outputs(report: dict, stem: str) -> None:
         f"Epochs {cfg['epochs']}, lr {cfg['lr']}, batch 64, validation {cfg['val_size']} and test "
         f"{cfg['test_size']} sequences; machine: {report['machine']}.",
     ]
-    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    _plot(report, RESULTS / f"{stem}.png")
+    (results / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    _plot(report, results / f"{stem}.png")
     print("\n".join(lines))
 
 
@@ -296,7 +296,8 @@ def main() -> None:
     p.add_argument("--val-size", type=int, default=500)
     p.add_argument("--test-size", type=int, default=2000)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--stem", default="dna_rc", help="output file stem under benchmarks/results")
+    p.add_argument("--stem", default="dna_rc", help="output file stem")
+    p.add_argument("--results-dir", type=Path, default=RESULTS)
     p.add_argument("--speed-repeats", type=int, default=3)
     p.add_argument("--speed-steps", type=int, default=10)
     args = p.parse_args()
@@ -305,7 +306,7 @@ def main() -> None:
         args.channels, args.irrep_channels, args.pool_sizes = [4, 4], 2, [4, 1]
         args.val_size, args.test_size, args.speed_repeats, args.speed_steps = 32, 64, 1, 2
     report = run(args)
-    write_outputs(report, "dna_rc_quick" if args.quick else args.stem)
+    write_outputs(report, "dna_rc_quick" if args.quick else args.stem, args.results_dir)
 
 
 if __name__ == "__main__":

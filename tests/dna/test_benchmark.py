@@ -1,0 +1,28 @@
+"""The RC benchmark's smoke mode runs every code path and writes its three outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_writes_json_markdown_and_plot(tmp_path):
+    script = str(ROOT / "benchmarks/dna_rc.py")
+    cmd = [sys.executable, script, "--quick", "--results-dir", str(tmp_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads((tmp_path / "dna_rc_quick.json").read_text())
+    modes = {s["mode"] for s in report["summary"]}
+    assert modes == {"equivariant", "augment", "none"}
+    assert all(0.0 <= s["auroc_mean"] <= 1.0 and s["seq_per_s"] > 0 for s in report["summary"])
+    params = [s["parameters"] for s in report["summary"]]
+    assert max(params) / min(params) < 1.1  # equal parameter counts across modes
+    assert "| length |" in (tmp_path / "dna_rc_quick.md").read_text()
+    assert (tmp_path / "dna_rc_quick.png").stat().st_size > 1000
