@@ -25,6 +25,7 @@ LINKS = tuple(
         ("num_conformers", "num_conformers"),
         ("conformer_seed", "conformer_seed"),
         ("max_heavy_atoms", "max_heavy_atoms"),
+        ("smiles_column", "smiles_column"),
     ]
 )
 

@@ -51,7 +51,13 @@ def prepare_graphs(task, input_path: str | None, fallback: Sequence[str], limit:
     """Up to ``limit`` valid molecules from ``input_path`` (or the fallback SMILES) as a batch."""
     if input_path is not None:
         sources = [
-            r.source for r in islice(read_records(input_path, with_targets=False), 4 * limit)
+            r.source
+            for r in islice(
+                read_records(
+                    input_path, task.hparams.get("smiles_column", "smiles"), with_targets=False
+                ),
+                4 * limit,
+            )
         ]
     else:
         sources = [MoleculeSource(smiles=s) for s in fallback]

@@ -89,7 +89,7 @@ def predict(args: argparse.Namespace) -> int:
     tasks = load_tasks(list(args.checkpoint), device)
     first = tasks[0]
     output = check_output_path(args.output, [args.input])
-    smiles_column = args.smiles_column or "smiles"
+    smiles_column = args.smiles_column or first.hparams.get("smiles_column", "smiles")
     records = read_records(args.input, smiles_column, with_targets=False)
     head = next(records, None)
     if head is None:

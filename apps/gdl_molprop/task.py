@@ -64,6 +64,7 @@ class MolPropTask(GDLTask):
         num_conformers: int = 1,
         conformer_seed: int = 0,
         max_heavy_atoms: int = 100,
+        smiles_column: str = "smiles",
         symmetry: SymmetryMode = "equivariant",
         lr: float = 1e-3,
         weight_decay: float = 0.0,

@@ -343,3 +343,32 @@ def test_benchmark_quick_mode(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| freesolv | random | gdl-molprop (equivariant) |" in proc.stdout
+
+
+def test_custom_smiles_column_is_remembered_by_the_checkpoint(tmp_path, capsys):
+    path = tmp_path / "in.csv"
+    path.write_text("name,SMI,y\na,CCO,1\nb,CCN,2\nc,CCCl,3\nd,c1ccccc1,4\ne,CC=O,5\n")
+    code, _, err = in_process(
+        capsys,
+        "fit",
+        "--config",
+        CONFIGS / "small.yaml",
+        "--data.path",
+        path,
+        "--data.smiles_column",
+        "SMI",
+        "--trainer.max_epochs",
+        "1",
+        "--trainer.default_root_dir",
+        tmp_path / "r",
+        "--trainer.enable_progress_bar",
+        "false",
+    )
+    assert code == 0, err[-2000:]
+    ckpt = last_checkpoint(tmp_path / "r")
+    out = tmp_path / "out.csv"
+    code, _, err = in_process(
+        capsys, "predict", "--checkpoint", ckpt, "--input", path, "--output", out
+    )
+    assert code == 0, err[-2000:]
+    assert [r["status"] for r in read_table(out)] == ["ok"] * 5
