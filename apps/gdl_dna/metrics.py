@@ -78,6 +78,10 @@ def multiclass_metrics(
     out = {"accuracy": float((p.argmax(dim=1) == t).float().mean())}
     if t.unique().numel() > 1:
         per_class = tmf.classification.multiclass_auroc(p, t, num_classes=k, average="none")
+        # One-vs-rest auROC is undefined for a class absent from (or alone in) the targets.
+        present = torch.bincount(t, minlength=k)
+        defined = (present > 0) & (present < t.numel())
+        per_class = torch.where(defined, per_class, torch.full_like(per_class, float("nan")))
         out.update({f"auroc_{c}": float(v) for c, v in zip(classes, per_class)})
         out["auroc"] = _mean([float(v) for v in per_class])
         out["auprc"] = float(tmf.classification.multiclass_average_precision(p, t, num_classes=k))

@@ -165,6 +165,10 @@ def test_epoch_metrics_per_label_and_macro():
         ["x", "y", "z"],
     )
     assert mc["accuracy"] == 1.0 and mc["auroc"] == 1.0
+    absent = compute_metrics(
+        "multiclass", torch.eye(3)[[0, 1, 0]], torch.tensor([0, 1, 0.0]), ["c"], ["x", "y", "z"]
+    )
+    assert absent["auroc_z"] != absent["auroc_z"] and absent["auroc"] == 1.0  # NaN, not 0
     reg = compute_metrics(
         "regression",
         torch.tensor([[1.0], [2.0], [3.0]]),
