@@ -220,6 +220,8 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
         values = predict_molecules([best], [mols[k] for k in ok])[:, 0, 0]
         preds[ok] = values
     wall = time.perf_counter() - start
+    rotated = _rotated_rmse(best, [mols[k] for k in ok], y[[test_rows[k] for k in ok]], seed)
+    invariance = best.check_symmetry(None, torch.float32).max_abs
     n_train = len(dm.datasets["train"])
     return {
         "model": f"gdl-molprop ({variant})",
@@ -232,10 +234,37 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
         "n_train": n_train,
         "n_val": len(dm.datasets["val"]),
         "n_test_prepared": len(test_set),
+        "rmse_rotated_test": rotated,
+        "invariance_error_f32": invariance,
         "prep_status": dict(dm.status_counts),
         "_y": y[test_rows].tolist(),
         "_p": preds.tolist(),
     }
+
+
+def _rotated_rmse(task, mols: list, y: np.ndarray, seed: int) -> float:
+    """Test RMSE after turning every test molecule by its own random rotation/reflection
+    and translation: the same molecules, as a user's differently oriented input would be."""
+    import dataclasses
+
+    import torch
+    from gdl_molprop.inference import predict_molecules
+
+    from gdl_science.symmetry import E3Group
+
+    gen = torch.Generator().manual_seed(10_000 + seed)
+    moved = []
+    for m in mols:
+        if m.conformers.shape[0] == 0:  # 2D graphs have no coordinates to move
+            moved.append(m)
+            continue
+        g = E3Group().sample(gen)
+        q, t = g.rotation.numpy(), g.translation.numpy()
+        moved.append(dataclasses.replace(m, conformers=m.conformers @ q.T + t))
+    if not moved:
+        return float("nan")
+    pred = predict_molecules([task], moved)[:, 0, 0]
+    return float(np.sqrt(np.mean((pred - y) ** 2)))
 
 
 # ----- Chemprop ----------------------------------------------------------------------
@@ -335,6 +364,8 @@ def run_chemprop(path: Path, epochs: int, seed: int, work: Path) -> dict:
     )
     n_train = sum(s == "train" for s in split)
     return {
+        "rmse_rotated_test": None,  # a 2D graph model: coordinates never enter
+        "invariance_error_f32": None,
         "model": "Chemprop 2.3.1",
         **_errors(y[test_rows], preds),
         "wall_s": wall,
@@ -349,7 +380,8 @@ def run_chemprop(path: Path, epochs: int, seed: int, work: Path) -> dict:
 
 # ----- report ------------------------------------------------------------------------
 def write_report(results: list[dict], throughput: dict, args: argparse.Namespace) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results_dir = args.results_dir
+    results_dir.mkdir(parents=True, exist_ok=True)
     stem = "molprop_vs_chemprop" + (f"_{args.tag}" if args.tag else "")
     stem += "_quick" if args.quick else ""
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
@@ -361,7 +393,7 @@ def write_report(results: list[dict], throughput: dict, args: argparse.Namespace
         f"{THREADS} compute thread per model",
         "command": "python benchmarks/molprop_vs_chemprop.py " + " ".join(sys.argv[1:]),
     }
-    (RESULTS / f"{stem}.json").write_text(
+    (results_dir / f"{stem}.json").write_text(
         json.dumps({"meta": meta, "conformer_throughput": throughput, "runs": clean}, indent=1)
     )
     groups: dict[tuple, list[dict]] = {}
@@ -372,8 +404,9 @@ def write_report(results: list[dict], throughput: dict, args: argparse.Namespace
         "same split files for both models. Wall time: ours includes conformer generation from "
         "a cold cache.",
         "",
-        "| data set | split | model | RMSE | MAE | wall time (s) | train mol-epochs/s |",
-        "|---|---|---|---|---|---|---|",
+        "| data set | split | model | n test | RMSE | MAE | RMSE, rotated test | invariance "
+        "error (f32) | wall time (s) | train mol-epochs/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def ms(rs: list[dict], key: str) -> str:
@@ -383,9 +416,12 @@ def write_report(results: list[dict], throughput: dict, args: argparse.Namespace
     for (ds, split, model), rs in groups.items():
         wall = np.mean([r["wall_s"] for r in rs])
         thr = np.mean([r["train_mol_epochs_per_s"] for r in rs])
+        rotated = ms(rs, "rmse_rotated_test") if rs[0]["rmse_rotated_test"] is not None else "—"
+        inv = max(r["invariance_error_f32"] or 0.0 for r in rs)
+        inv_text = f"{inv:.1e}" if rs[0]["invariance_error_f32"] is not None else "— (2D)"
         lines.append(
-            f"| {ds} | {split} | {model} | {ms(rs, 'rmse')} | {ms(rs, 'mae')} "
-            f"| {wall:.0f} | {thr:.0f} |"
+            f"| {ds} | {split} | {model} | {rs[0]['n_test']} | {ms(rs, 'rmse')} "
+            f"| {ms(rs, 'mae')} | {rotated} | {inv_text} | {wall:.0f} | {thr:.0f} |"
         )
     if throughput:
         lines += [
@@ -394,8 +430,8 @@ def write_report(results: list[dict], throughput: dict, args: argparse.Namespace
             f"worker processes): {throughput['molecules_per_s']:.1f} molecules/s "
             f"({throughput['molecules']} FreeSolv molecules, {throughput['ok']} ok).",
         ]
-    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    _parity_plot(results, RESULTS / f"{stem}.png")
+    (results_dir / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    _parity_plot(results, results_dir / f"{stem}.png")
     print("\n".join(lines))
 
 
@@ -442,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         help="our variants: equivariant, none, augment, 2d",
     )
     parser.add_argument("--no-chemprop", action="store_true")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="", help="suffix of the result files (e.g. ablation)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
