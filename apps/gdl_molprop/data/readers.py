@@ -185,6 +185,11 @@ def _sdf_properties(lines: list[str]) -> tuple[str, dict[str, str]]:
     return block, props
 
 
+def numeric_properties(props: dict[str, str]) -> list[str]:
+    """Default SDF targets: properties with a numeric value, except an ``ID`` field."""
+    return [k for k, v in props.items() if k.upper() != "ID" and _looks_numeric(v)]
+
+
 def read_sdf(
     path: str | Path, targets: Sequence[str] | None = None, with_targets: bool = True
 ) -> Iterator[MolRecord]:
@@ -196,9 +201,7 @@ def read_sdf(
     for number, lines in _sdf_blocks(path):
         block, props = _sdf_properties(lines)
         if with_targets and target_columns is None:
-            target_columns = [
-                k for k, v in props.items() if k.upper() != "ID" and _looks_numeric(v)
-            ]
+            target_columns = numeric_properties(props)
             if not target_columns:
                 raise UserInputError(
                     f"{path} record {number}: no numeric property to use as a target; name them "
