@@ -165,13 +165,14 @@ def test_bad_input_exits_2_with_one_line(fitted, tmp_path, mixed_csv, capsys):
     one_line_error(code, err, "overwrite the input")
 
     all_bad = tmp_path / "bad.csv"
-    all_bad.write_text("smiles\nC1CC\n[Fe]\n")
+    all_bad.write_text("smiles\nC1CC\n[Fe]\nCCO,stray cell\n")
     out = tmp_path / "bad_preds.csv"
     code, _, err = in_process(
         capsys, "predict", "--checkpoint", fitted, "--input", all_bad, "--output", out
     )
     assert code == 2  # nothing could be predicted
-    assert [r["status"] for r in read_table(out)] == ["invalid_smiles", "unsupported_element"]
+    statuses = [r["status"] for r in read_table(out)]
+    assert statuses == ["invalid_smiles", "unsupported_element", "invalid_record"]
 
     code, _, err = in_process(
         capsys,

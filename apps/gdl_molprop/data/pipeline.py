@@ -32,9 +32,12 @@ class MoleculeSource:
 
     smiles: str = ""
     molblock: str | None = None
+    error: str | None = None  # a row the reader could not read (reported as invalid_record)
 
 
 def _parse(source: MoleculeSource) -> tuple[Chem.Mol | None, PreparedMolecule | None]:
+    if source.error is not None:
+        return None, failed("invalid_record", source.error)
     if source.molblock is None:
         return parse_smiles(source.smiles)
     mol = Chem.MolFromMolBlock(source.molblock, sanitize=True, removeHs=True)
@@ -76,7 +79,7 @@ def prepare_many(
     todo: list[int] = []
     keys: dict[int, str] = {}
     for i, source in enumerate(sources):
-        if cache is None or _uses_given_coordinates(source):
+        if cache is None or _uses_given_coordinates(source) or source.error is not None:
             todo.append(i)
             continue
         mol, failure = _parse(source)

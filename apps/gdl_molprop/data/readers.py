@@ -100,8 +100,12 @@ def read_csv(
         first = True
         for row in reader:
             line = reader.line_num
+            error = None
             if None in row:  # more cells than header fields
-                raise UserInputError(f"{path} line {line}: more fields than the header has")
+                if with_targets:
+                    raise UserInputError(f"{path} line {line}: more fields than the header has")
+                error = f"{len(columns) + len(row[None])} fields, the header has {len(columns)}"
+                del row[None]
             if first and with_targets and targets is None:
                 target_columns = target_names_csv(path, smiles_column, None)
                 if not target_columns:
@@ -114,7 +118,7 @@ def read_csv(
             yield MolRecord(
                 line=line,
                 id=(row.get(id_column) or "").strip() if id_column else str(line),
-                source=MoleculeSource(smiles=smiles),
+                source=MoleculeSource(smiles=smiles, error=error),
                 targets=[parse_target(row.get(c) or "", path, line, c) for c in target_columns],
                 columns={k: (v if v is not None else "") for k, v in row.items()},
                 split=(row.get(SPLIT_COLUMN) or "").strip() or None,
