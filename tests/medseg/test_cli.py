@@ -12,6 +12,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from gdl_medseg.cli import SPEC
+
+from gdl_science.cli import run_app
 
 from .conftest import run_cli as cli
 
@@ -106,8 +109,16 @@ def test_evaluate_and_verify(predicted, phantom_dataset, tmp_path) -> None:
     assert lines[0] == "case,label,dice,hd95_mm,volume_pred_ml,volume_ref_ml,volume_diff_ml"
     assert len(lines) == 1 + 4 * 3  # 4 cases x 3 foreground labels
     assert "| rod |" in res.stdout and (tmp_path / "metrics.csv.summary.md").is_file()
-    res = cli("verify", str(phantom_dataset))
-    assert res.returncode == 0 and "4/4 cases OK" in res.stdout
+
+
+# Error paths run in-process through the same entry point (run_app(SPEC)): the console
+# script only adds process start-up, which the tests above already exercise.
+
+
+def test_verify_reports_every_case(phantom_dataset, capsys) -> None:
+    assert run_app(SPEC, ["verify", str(phantom_dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "4/4 cases OK" in out and "orientation=LPS" in out
 
 
 def test_predict_refuses_to_overwrite_its_input(trained, phantom_dataset, tmp_path) -> None:
@@ -122,27 +133,14 @@ def test_predict_refuses_to_overwrite_its_input(trained, phantom_dataset, tmp_pa
     assert (tmp_path / "scan.nii.gz").read_bytes() == before
 
 
-def test_predict_bad_output_or_checkpoint_exit_2(trained, phantom_dataset, tmp_path):
+def test_predict_bad_output_or_checkpoint_exit_2(trained, phantom_dataset, tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    res = cli(
-        "predict",
-        "--checkpoint",
-        str(trained),
-        "--input",
-        str(phantom_dataset / "imagesTr"),
-        "--output",
-        str(blocker / "out"),
-    )
-    assert res.returncode == 2 and "is a file, not a folder" in res.stderr
-    res = cli(
-        "predict",
-        "--checkpoint",
-        str(tmp_path / "nope.ckpt"),
-        "--input",
-        str(phantom_dataset / "imagesTr"),
-        "--output",
-        str(tmp_path / "o"),
-    )
-    assert res.returncode == 2 and "checkpoint not found" in res.stderr
-    assert "Traceback" not in res.stderr
+    images = str(phantom_dataset / "imagesTr")
+    argv = ["predict", "--checkpoint", str(trained), "--input", images]
+    assert run_app(SPEC, [*argv, "--output", str(blocker / "out")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    argv = ["predict", "--checkpoint", str(tmp_path / "nope.ckpt"), "--input", images]
+    assert run_app(SPEC, [*argv, "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint not found" in err and "Traceback" not in err

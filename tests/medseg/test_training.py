@@ -149,6 +149,8 @@ def test_shipped_configs_run(config, phantom_dataset, tmp_path):
             "0",
             "--model.widths",
             "[1, 1, 1]",
+            "--model.convs_per_level",
+            "1",
             "--data.patch_size",
             "17",
         ]
