@@ -48,6 +48,7 @@ class MedSegTask(GDLTask):
         widths: list[int] | None = None,
         convs_per_level: int = 2,
         plain_channels: Literal["same", "matched"] = "same",
+        norm: Literal["instance", "batch"] = "instance",
         patch_size: int = 33,
         dice_weight: float = 1.0,
         target_spacing: list[float] | None = None,
@@ -67,6 +68,8 @@ class MedSegTask(GDLTask):
             in_channels / n_classes / label_names: linked from the data module.
             widths: regular fields per U-Net level (each 24 channels); len(widths) levels.
             convs_per_level: conv-norm-ELU units per encoder/decoder block.
+            norm: "instance" (per sample; per field over its group channels in the
+                equivariant net, as nnU-Net) or "batch" (escnn's IIDBatchNorm3d).
             plain_channels: for symmetry none/augment: "same" channel widths as the
                 equivariant net (24 × widths) or a "matched" parameter count.
             patch_size: training patch edge (linked from the data); also the sliding window.
@@ -97,17 +100,23 @@ class MedSegTask(GDLTask):
             from gdl_medseg.model.equivariant_unet import EquivariantUNet
 
             return EquivariantUNet(
-                h.in_channels, h.n_classes, widths, h.convs_per_level, group=group, axis=axis
+                h.in_channels,
+                h.n_classes,
+                widths,
+                h.convs_per_level,
+                group=group,
+                axis=axis,
+                norm=h.norm,
             )
         channels = [GROUP_ORDER[group] * w for w in widths]
         if h.plain_channels == "matched":
             target = equivariant_parameter_count(
-                h.in_channels, h.n_classes, widths, h.convs_per_level, group
+                h.in_channels, h.n_classes, widths, h.convs_per_level, group, h.norm
             )
             channels = matched_plain_channels(
-                target, h.in_channels, h.n_classes, widths, h.convs_per_level
+                target, h.in_channels, h.n_classes, widths, h.convs_per_level, h.norm
             )
-        return build_plain_unet(h.in_channels, h.n_classes, channels, h.convs_per_level)
+        return build_plain_unet(h.in_channels, h.n_classes, channels, h.convs_per_level, h.norm)
 
     def _symmetry_key(self) -> tuple[str, int | None]:
         inplane = self.hparams.rotations == "inplane"
@@ -236,9 +245,14 @@ class MedSegTask(GDLTask):
 
 
 def equivariant_parameter_count(
-    in_channels: int, n_classes: int, widths: list[int], convs_per_level: int, group: str
+    in_channels: int,
+    n_classes: int,
+    widths: list[int],
+    convs_per_level: int,
+    group: str,
+    norm: str = "instance",
 ) -> int:
     from gdl_medseg.model.equivariant_unet import EquivariantUNet
 
-    net = EquivariantUNet(in_channels, n_classes, widths, convs_per_level, group=group)
+    net = EquivariantUNet(in_channels, n_classes, widths, convs_per_level, group=group, norm=norm)
     return count_parameters(net)

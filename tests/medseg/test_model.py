@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 from gdl_medseg.model.equivariant_unet import EquivariantUNet
-from gdl_medseg.model.escnn_layers import ExactR3Conv, enn, equivariant_block
+from gdl_medseg.model.escnn_layers import (
+    EquivariantInstanceNorm3d,
+    ExactR3Conv,
+    enn,
+    equivariant_block,
+)
 from gdl_medseg.model.plain_layers import BlurPool3d, upsample_to
 from gdl_medseg.model.sizes import is_valid_size, pad_to_valid, valid_size
 from gdl_medseg.model.unet import build_plain_unet, count_parameters, matched_plain_channels
@@ -66,12 +71,16 @@ def test_norm_nonlinearity_and_pooling_layers(gs):
     bn(_field(regular, seed=1))  # give it non-trivial running statistics
     layers = [
         bn,
+        EquivariantInstanceNorm3d(regular).double(),
         enn.ELU(regular),
         enn.PointwiseAvgPoolAntialiased3D(regular, sigma=0.66, stride=2).double(),
     ]
     for layer in layers:
         check_equivariance(layer, CUBE, _field(regular), act, act).assert_equivariant(F64)
-    block = equivariant_block(one, one, 2).double()
+    block = equivariant_block(one, one, 2, norm="batch").double()
+    act1 = field_action(one)
+    check_equivariance(block, CUBE, _field(one), act1, act1).assert_equivariant(F64)
+    block = equivariant_block(one, one, 2, norm="instance").double()
     act1 = field_action(one)
     check_equivariance(block, CUBE, _field(one), act1, act1).assert_equivariant(F64)
 
@@ -155,15 +164,18 @@ def test_valid_sizes_and_padding():
     assert torch.equal(padded[crop], x)
 
 
-def test_translations_by_the_total_stride_commute_away_from_the_border(tiny_unet):
+def test_translations_by_the_total_stride_commute_away_from_the_border():
     """Shifting the input by a multiple of the total stride (2 here) shifts the logits.
 
     Zero padding makes this hold only where the receptive field stays inside the volume,
     so the input has a zero margin (the shift moves no content across the border) and
     the comparison is restricted to the interior. check_equivariance cannot express a
-    comparison on a sub-box, hence the direct assertion.
+    comparison on a sub-box, hence the direct assertion. Batch norm (eval mode, a
+    pointwise affine map) here: instance norm's statistics cover the whole volume, in
+    which the border region shifts relative to the content.
     """
-    net = tiny_unet.train().float().eval()
+    torch.manual_seed(0)
+    net = EquivariantUNet(1, 3, [1, 2], convs_per_level=1, norm="batch").float().eval()
     x = torch.zeros(1, 1, 33, 33, 33)
     x[..., 8:25, 8:25, 8:25] = torch.randn(1, 1, 17, 17, 17)
     y = net(x)
@@ -175,3 +187,16 @@ def test_translations_by_the_total_stride_commute_away_from_the_border(tiny_unet
     # An odd shift is not a multiple of the stride: the pooling grid changes.
     odd = net(torch.roll(x, (1, 0, 0), dims=(2, 3, 4)))
     assert (odd[inner] - torch.roll(y, (1, 0, 0), dims=(2, 3, 4))[inner]).abs().max() > 1e-3
+
+
+def test_field_instance_norm_normalises_each_field_over_its_group_channels():
+    from gdl_medseg.model.plain_layers import FieldInstanceNorm3d
+
+    norm = FieldInstanceNorm3d(n_fields=2, field_size=3)
+    x = torch.randn(4, 6, 5, 5, 5) * 3 + 7
+    y = norm(x).view(4, 2, 3 * 125)
+    torch.testing.assert_close(y.mean(-1), torch.zeros(4, 2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(y.std(-1, unbiased=False), torch.ones(4, 2), atol=1e-4, rtol=0)
+    # field_size 1 is InstanceNorm3d with affine parameters
+    ref = torch.nn.InstanceNorm3d(6, affine=True)
+    torch.testing.assert_close(FieldInstanceNorm3d(6, 1)(x), ref(x), atol=1e-5, rtol=1e-5)

@@ -1,7 +1,8 @@
 """The octahedral-equivariant 3D U-Net (escnn), following the blueprint's four stages.
 
 - linear equivariant layers: ``ExactR3Conv`` between regular fields of the cube group;
-- nonlinearities: ``IIDBatchNorm3d`` then ``ELU``, pointwise on regular fields;
+- nonlinearities: an equivariant instance norm (or ``IIDBatchNorm3d``) then ``ELU``,
+  pointwise on regular fields;
 - local pooling: ``PointwiseAvgPoolAntialiased3D`` (Gaussian blur, stride 2);
 - no invariant pooling: segmentation is equivariant, so the head maps to one *trivial*
   (scalar) field per class and the logits rotate with the input.
@@ -53,6 +54,7 @@ class EquivariantUNet(nn.Module):
         pool_sigma: float = 0.66,
         group: str = "octahedral",
         axis: int = 2,
+        norm: str = "instance",
     ) -> None:
         super().__init__()
         if group not in GROUP_ORDER:
@@ -65,14 +67,14 @@ class EquivariantUNet(nn.Module):
         self.out_type = enn.FieldType(gs, n_classes * [gs.trivial_repr])
         types = [enn.FieldType(gs, w * [gs.regular_repr]) for w in widths]
         self.encoders = nn.ModuleList(
-            equivariant_block(self.in_type if i == 0 else types[i - 1], t, convs_per_level)
+            equivariant_block(self.in_type if i == 0 else types[i - 1], t, convs_per_level, norm)
             for i, t in enumerate(types)
         )
         self.pools = nn.ModuleList(
             enn.PointwiseAvgPoolAntialiased3D(t, sigma=pool_sigma, stride=2) for t in types[:-1]
         )
         self.decoders = nn.ModuleList(
-            equivariant_block(types[i + 1] + types[i], types[i], convs_per_level)
+            equivariant_block(types[i + 1] + types[i], types[i], convs_per_level, norm)
             for i in reversed(range(len(types) - 1))
         )
         self.head = ExactR3Conv(types[0], self.out_type, kernel_size=1)

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from gdl_medseg.model.plain_layers import FieldInstanceNorm3d
 from gdl_science.symmetry import rotate_grid
 from gdl_science.symmetry.escnn_compat import import_escnn
 from gdl_science.symmetry.escnn_fields import cube_rotations_of, representation_matrix
@@ -96,14 +97,46 @@ def rotate_filter(rotation: torch.Tensor, weights: torch.Tensor) -> torch.Tensor
     return rotate_grid(rotation, weights)
 
 
-def equivariant_block(in_type: Any, out_type: Any, n_convs: int) -> Any:
-    """``n_convs`` × (ExactR3Conv 3³ -> IIDBatchNorm3d -> ELU) on regular fields."""
+class EquivariantInstanceNorm3d(enn.EquivariantModule):
+    """``FieldInstanceNorm3d`` on a field type of equal-size permutation fields (regular)."""
+
+    def __init__(self, in_type: Any, eps: float = 1e-5) -> None:
+        super().__init__()
+        sizes = {r.size for r in in_type.representations}
+        if len(sizes) != 1:
+            raise ValueError(f"{in_type}: all fields must have the same size")
+        self.in_type = self.out_type = in_type
+        self.norm = FieldInstanceNorm3d(len(in_type), sizes.pop(), eps)
+
+    def forward(self, x: Any) -> Any:
+        assert x.type == self.in_type
+        return enn.GeometricTensor(self.norm(x.tensor), self.out_type)
+
+    def evaluate_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape
+
+    def export(self) -> FieldInstanceNorm3d:
+        exported = FieldInstanceNorm3d(self.norm.n_fields, self.norm.field_size, self.norm.eps)
+        exported.load_state_dict(self.norm.state_dict())
+        return exported.to(self.norm.weight).eval()
+
+
+def equivariant_norm(field_type: Any, norm: str) -> Any:
+    if norm == "instance":
+        return EquivariantInstanceNorm3d(field_type)
+    if norm == "batch":
+        return enn.IIDBatchNorm3d(field_type)
+    raise ValueError(f"norm must be 'instance' or 'batch', got {norm!r}")
+
+
+def equivariant_block(in_type: Any, out_type: Any, n_convs: int, norm: str = "instance") -> Any:
+    """``n_convs`` × (ExactR3Conv 3³ -> norm -> ELU) on regular fields."""
     layers = []
     current = in_type
     for _ in range(n_convs):
         layers += [
             ExactR3Conv(current, out_type, kernel_size=3, padding=1, bias=False),
-            enn.IIDBatchNorm3d(out_type),
+            equivariant_norm(out_type, norm),
             enn.ELU(out_type, inplace=False),
         ]
         current = out_type

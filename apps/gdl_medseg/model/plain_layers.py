@@ -55,14 +55,60 @@ def upsample_to(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="trilinear", align_corners=True)
 
 
-def plain_block(in_channels: int, out_channels: int, n_convs: int) -> nn.Sequential:
-    """``n_convs`` × (Conv3d 3³ -> BatchNorm3d -> ELU): the untied twin of ``equivariant_block``."""
+class FieldInstanceNorm3d(nn.Module):
+    """Instance norm shared within fields: (B, F*S, D, H, W), channel = field*S + s.
+
+    Each sample's field is normalised with the mean and variance over its S channels and
+    all voxels, then scaled and shifted per field. With S = 1 this is InstanceNorm3d
+    (affine). With S = |G| on regular fields it is equivariant: a rotation permutes the
+    S channels of a field and moves the voxels, which leaves both statistics unchanged,
+    and a per-field shift is a multiple of the invariant all-ones vector. Unlike batch
+    norm it has no running statistics, so training patches rich in foreground and
+    inference windows rich in background are normalised alike (nnU-Net's choice too).
+    """
+
+    def __init__(self, n_fields: int, field_size: int = 1, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.n_fields = n_fields
+        self.field_size = field_size
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(n_fields))
+        self.bias = nn.Parameter(torch.zeros(n_fields))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, *spatial = x.shape
+        v = x.reshape(b, self.n_fields, self.field_size, *spatial)
+        dims = tuple(range(2, v.dim()))
+        mean = v.mean(dims, keepdim=True)
+        var = v.var(dims, keepdim=True, unbiased=False)
+        shape = (1, self.n_fields) + (1,) * (v.dim() - 2)
+        v = (v - mean) / torch.sqrt(var + self.eps) * self.weight.view(shape) + self.bias.view(
+            shape
+        )
+        return v.reshape(x.shape)
+
+    def extra_repr(self) -> str:
+        return f"fields={self.n_fields}, field_size={self.field_size}"
+
+
+def plain_norm(channels: int, norm: str) -> nn.Module:
+    if norm == "instance":
+        return FieldInstanceNorm3d(channels, 1)
+    if norm == "batch":
+        return nn.BatchNorm3d(channels)
+    raise ValueError(f"norm must be 'instance' or 'batch', got {norm!r}")
+
+
+def plain_block(
+    in_channels: int, out_channels: int, n_convs: int, norm: str = "instance"
+) -> nn.Sequential:
+    """``n_convs`` × (Conv3d 3³ -> norm -> ELU): the untied twin of ``equivariant_block``."""
     layers: list[nn.Module] = []
     current = in_channels
     for _ in range(n_convs):
         layers += [
             nn.Conv3d(current, out_channels, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm3d(out_channels),
+            plain_norm(out_channels, norm),
             nn.ELU(),
         ]
         current = out_channels

@@ -65,17 +65,21 @@ class UNet(nn.Module):
 
 
 def build_plain_unet(
-    in_channels: int, n_classes: int, channels: Sequence[int], convs_per_level: int = 2
+    in_channels: int,
+    n_classes: int,
+    channels: Sequence[int],
+    convs_per_level: int = 2,
+    norm: str = "instance",
 ) -> UNet:
     """A plain U-Net; ``channels[i]`` feature maps at level i (same pooling as the escnn one)."""
     channels = list(channels)
     encoders = [
-        plain_block(in_channels if i == 0 else channels[i - 1], c, convs_per_level)
+        plain_block(in_channels if i == 0 else channels[i - 1], c, convs_per_level, norm)
         for i, c in enumerate(channels)
     ]
     pools = [BlurPool3d(c) for c in channels[:-1]]
     decoders = [
-        plain_block(channels[i + 1] + channels[i], channels[i], convs_per_level)
+        plain_block(channels[i + 1] + channels[i], channels[i], convs_per_level, norm)
         for i in reversed(range(len(channels) - 1))
     ]
     head = nn.Conv3d(channels[0], n_classes, kernel_size=1)
@@ -92,6 +96,7 @@ def matched_plain_channels(
     n_classes: int,
     widths: Sequence[int],
     convs_per_level: int,
+    norm: str = "instance",
 ) -> list[int]:
     """Channel widths proportional to ``widths`` whose plain U-Net has about ``target_params``.
 
@@ -100,7 +105,9 @@ def matched_plain_channels(
 
     def params(scale: float) -> int:
         chans = [max(1, round(scale * w)) for w in widths]
-        return count_parameters(build_plain_unet(in_channels, n_classes, chans, convs_per_level))
+        return count_parameters(
+            build_plain_unet(in_channels, n_classes, chans, convs_per_level, norm)
+        )
 
     lo, hi = 0.05, 64.0
     for _ in range(40):
