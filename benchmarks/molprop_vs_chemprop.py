@@ -152,8 +152,11 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
 
     torch.set_num_threads(THREADS)
     pl.seed_everything(seed, verbose=False)
+    # Variants: equivariant | none | augment | 2d | conf<K> (equivariant, K conformers per
+    # molecule: a random one per training visit, predictions averaged over all K).
     geometry = "2d" if variant == "2d" else "3d"
     symmetry = variant if variant in ("none", "augment") else "equivariant"
+    conformers = int(variant[4:]) if variant.startswith("conf") else 1
     cache = work / f"cache_{variant}_{path.stem}"
     start = time.perf_counter()
     dm = MolPropDataModule(
@@ -161,6 +164,7 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
         targets=["y"],
         split="column",
         geometry=geometry,
+        num_conformers=conformers,
         cache_dir=str(cache),
         batch_size=32,
         seed=seed,
@@ -175,6 +179,7 @@ def run_ours(path: Path, variant: str, epochs: int, seed: int, work: Path, quick
         target_mean=dm.target_mean,
         target_std=dm.target_std,
         geometry=geometry,
+        num_conformers=conformers,
         symmetry=symmetry,
         lr=1e-3,
         warmup_steps=50,
@@ -475,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         nargs="+",
         default=["equivariant"],
-        help="our variants: equivariant, none, augment, 2d",
+        help="our variants: equivariant, none, augment, 2d, conf<K> (K conformers)",
     )
     parser.add_argument("--no-chemprop", action="store_true")
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
