@@ -55,7 +55,8 @@ class DNADataModule(GDLDataModule):
             genome: indexed genome FASTA (BED input).
             window: every sequence is centre-cropped/padded to this length (RC-safe).
             task_type: binary (incl. multi-label), multiclass, regression, or auto.
-            label_columns: which label columns to use (default: all non id/sequence/split).
+            label_columns: which label columns to use (default: every column except id,
+                sequence, split and the BED field names chrom/start/end/name/score/strand).
             split: random (seeded fractions), chrom (val/test_chroms), column (``split``).
             embedded_*: size, JASPAR matrix ids and background of the embedded set.
         """
