@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--widths", default="2,4")
     p.add_argument("--patch", type=int, default=17)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--foreground", type=float, default=0.5, help="foreground patch fraction")
     p.add_argument("--structure-scale", type=float, default=1.0, help="phantom structure size")
     p.add_argument("--models", default="equivariant,augment,none,monai")
     p.add_argument("--out", default="benchmarks/results")
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             batch_size=4,
             samples_per_epoch=4 * a.steps,
             val_fraction=0.0,
+            foreground_fraction=a.foreground,
             cache_dir=str(work / "c"),
         )
         task = MedSegTask(
