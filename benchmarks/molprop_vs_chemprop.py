@@ -446,6 +446,7 @@ def _parity_plot(results: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    results = [r for r in results if "_y" in r]  # merged runs carry no predictions
     keys = sorted({(r["dataset"], r["split"]) for r in results})
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4), squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -484,6 +485,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-chemprop", action="store_true")
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--merge-json",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="add the runs of earlier result JSONs to the table (other seeds)",
+    )
     parser.add_argument("--tag", default="", help="suffix of the result files (e.g. ablation)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -512,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             results.extend(runs)
+    for previous in args.merge_json:  # e.g. seed 0 from an earlier run of this script
+        data = json.loads(previous.read_text())
+        results.extend(data["runs"])
+        throughput = throughput or data.get("conformer_throughput", {})
+        args.seeds = sorted({*args.seeds, *(r["seed"] for r in data["runs"])})
     write_report(results, throughput, args)
     return 0 if all(math.isfinite(r["rmse"]) for r in results) else 1
 
