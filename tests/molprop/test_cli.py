@@ -373,3 +373,50 @@ def test_custom_smiles_column_is_remembered_by_the_checkpoint(tmp_path, capsys):
     )
     assert code == 0, err[-2000:]
     assert [r["status"] for r in read_table(out)] == ["ok"] * 5
+
+
+def test_predict_streams_in_chunks_keeping_row_order(
+    fitted, mixed_csv, tmp_path, capsys, monkeypatch
+):
+    from gdl_molprop import predict as predict_module
+
+    monkeypatch.setattr(predict_module, "CHUNK", 4)  # many preparation rounds on a small file
+    out = tmp_path / "chunked.csv"
+    code, _, err = in_process(
+        capsys,
+        "predict",
+        "--checkpoint",
+        fitted,
+        "--input",
+        mixed_csv,
+        "--output",
+        out,
+        "--batch-size",
+        "3",
+        "--workers",
+        "2",
+    )
+    assert code == 0, err[-2000:]
+    reference = tmp_path / "whole.csv"
+    monkeypatch.setattr(predict_module, "CHUNK", 1000)
+    code, _, _ = in_process(
+        capsys,
+        "predict",
+        "--checkpoint",
+        fitted,
+        "--input",
+        mixed_csv,
+        "--output",
+        reference,
+        "--workers",
+        "1",
+    )
+    assert code == 0
+    assert out.read_text() == reference.read_text()
+    assert [r["id"] for r in read_table(out)][:5] == [
+        "ethanol",
+        "phenol",
+        "aspirin",
+        "caffeine",
+        "syntax",
+    ]
