@@ -72,12 +72,12 @@ def test_augment_rotates_image_and_label_together():
 def test_fit_save_load_same_predictions(phantom_dataset, tmp_path):
     dm = MedSegDataModule(
         str(phantom_dataset),
-        patch_size=17,
+        patch_size=9,
         samples_per_epoch=2,
         val_samples=2,
         cache_dir=str(tmp_path / "cache"),
     )
-    task = MedSegTask(1, 4, dm.label_names, widths=[1, 1], convs_per_level=1, patch_size=17)
+    task = MedSegTask(1, 4, dm.label_names, widths=[1, 1], convs_per_level=1, patch_size=9)
     trainer = _trainer(tmp_path, max_epochs=1, limit_val_batches=1)
     trainer.fit(task, dm)
     assert task.hparams.target_spacing == [1.0, 1.0, 1.0]  # the plan came from the data
@@ -85,7 +85,7 @@ def test_fit_save_load_same_predictions(phantom_dataset, tmp_path):
     trainer.save_checkpoint(path)
     loaded = load_task(MedSegTask, path)
     assert loaded.plan_hparams == task.plan_hparams
-    x = torch.randn(1, 1, 17, 17, 17)
+    x = torch.randn(1, 1, 9, 9, 9)
     task.eval()
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), task(x), atol=1e-6, rtol=1e-6)
