@@ -10,6 +10,8 @@ import time
 import pytest
 import torch
 
+from gdl_science.cli import run_app
+from tests.core.toy_app import SPEC
 from tests.ddp_helpers import REPO, last_checkpoint, logged_metric, max_weight_difference, run_cli
 
 TOY = [sys.executable, "-m", "tests.core.toy_app"]
@@ -65,7 +67,7 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
     assert max(abs(a - b) for a, b in zip(one, two)) < 1e-5
 
 
-def test_a_killed_fit_resumes_when_the_same_command_is_rerun(tmp_path):
+def test_a_killed_fit_resumes_when_the_same_command_is_rerun(tmp_path, capsys):
     cmd = [
         *TOY,
         "fit",
@@ -100,39 +102,38 @@ def test_a_killed_fit_resumes_when_the_same_command_is_rerun(tmp_path):
     assert final["epoch"] == 5 and final["global_step"] == 6 * 3  # no step lost or repeated
 
     # A different configuration in the same folder does not resume someone else's run.
-    other = run_cli(
-        [
-            *TOY,
-            "fit",
-            "--trainer.max_epochs=6",
-            "--model.width=3",
-            f"--trainer.default_root_dir={tmp_path}",
-            *QUIET,
-        ]
-    )
-    assert other.returncode == 0, other.stderr[-2000:]
-    assert "resuming from" not in other.stderr
+    other = [
+        "fit",
+        "--trainer.max_epochs=6",
+        "--model.width=3",
+        f"--trainer.default_root_dir={tmp_path}",
+        *QUIET,
+    ]
+    assert run_app(SPEC, other) == 0
+    assert "resuming from" not in capsys.readouterr().err
 
 
 def test_bf16_mixed_precision_and_deterministic_mode_on_cpu(tmp_path):
     base = [
-        *TOY,
         "fit",
         "--trainer.max_epochs=2",
         "--seed_everything=3",
         "--trainer.deterministic=true",
         *QUIET,
     ]
-    runs = []
-    for name in ("a", "b"):
-        out = run_cli([*base, f"--trainer.default_root_dir={tmp_path / name}"])
-        assert out.returncode == 0, out.stderr[-2000:]
-        runs.append(last_checkpoint(tmp_path / name))
+    try:
+        for name in ("a", "b"):
+            assert run_app(SPEC, [*base, f"--trainer.default_root_dir={tmp_path / name}"]) == 0
+        bf16 = [
+            *base,
+            "--trainer.precision=bf16-mixed",
+            f"--trainer.default_root_dir={tmp_path / 'bf16'}",
+        ]
+        assert run_app(SPEC, bf16) == 0
+    finally:
+        torch.use_deterministic_algorithms(False)  # deterministic=true sets it process-wide
+    runs = [last_checkpoint(tmp_path / name) for name in ("a", "b")]
     assert max_weight_difference(*runs) == 0.0  # bit-identical reruns
-    bf16 = run_cli(
-        [*base, "--trainer.precision=bf16-mixed", f"--trainer.default_root_dir={tmp_path / 'bf16'}"]
-    )
-    assert bf16.returncode == 0, bf16.stderr[-2000:]
     losses = logged_metric(tmp_path / "bf16", "val/loss")
     assert losses and all(torch.isfinite(torch.tensor(losses)))
     assert max_weight_difference(runs[0], last_checkpoint(tmp_path / "bf16")) > 0  # bf16 did run
@@ -140,29 +141,19 @@ def test_bf16_mixed_precision_and_deterministic_mode_on_cpu(tmp_path):
 
 @pytest.mark.ddp
 def test_predict_sharded_over_two_ranks_writes_one_complete_ordered_output(tmp_path):
-    fit = run_cli(
-        [*TOY, "fit", "--trainer.max_epochs=1", f"--trainer.default_root_dir={tmp_path}", *QUIET]
+    assert (
+        run_app(
+            SPEC,
+            ["fit", "--trainer.max_epochs=1", f"--trainer.default_root_dir={tmp_path}", *QUIET],
+        )
+        == 0
     )
-    assert fit.returncode == 0, fit.stderr[-2000:]
     ckpt = last_checkpoint(tmp_path)
     lines = ["ACGTAC", "GGXAAA", "TTTTGC", "", "CCCGGA", "ACACGT", "GTGTNA", "AAAACC", "CGCGTA"]
     inp = tmp_path / "seqs.txt"
     inp.write_text("\n".join(lines) + "\n")
-    single = run_cli(
-        [
-            *TOY,
-            "predict",
-            "--checkpoint",
-            str(ckpt),
-            "--input",
-            str(inp),
-            "--output",
-            str(tmp_path / "one.tsv"),
-            "--batch-size",
-            "2",
-        ]
-    )
-    assert single.returncode == 0, single.stderr
+    predict = ["predict", "--checkpoint", str(ckpt), "--input", str(inp), "--batch-size", "2"]
+    assert run_app(SPEC, [*predict, "--output", str(tmp_path / "one.tsv")]) == 0
     env = {"PYTHONPATH": str(REPO), "GDL_NO_PROGRESS": "1", "PATH": "/usr/bin:/bin"}
     cmd = [
         *TOY,
