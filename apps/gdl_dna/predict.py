@@ -88,7 +88,7 @@ def predict(args: argparse.Namespace) -> int:
         summary = run_predictions(
             unique_records(args.input, args.genome),
             predict_batch,
-            lambda record, row: writer.write_row({"id": record.id, **row}),
+            lambda record, row: writer.write_row({"id": record.id, **row}, order=record.index),
             batch_size=args.batch_size,
             errors=errors,
             desc="predict",
