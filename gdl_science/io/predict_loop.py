@@ -112,14 +112,16 @@ def run_predictions(
 def _predict_group(good, predict_batch, emit, fail) -> None:
     try:
         results = predict_batch([r.payload for r in good])
-    except UserInputError:
+    except UserInputError as err:
         if len(good) == 1:
-            raise
+            fail(good[0], str(err))
+            return
+        # Retry one by one so that only the culprit is reported.
         for record in good:
             try:
                 emit([record], predict_batch([record.payload]))
-            except UserInputError as err:
-                fail(record, str(err))
+            except UserInputError as one:
+                fail(record, str(one))
         return
     if len(results) != len(good):
         raise RuntimeError(f"predict_batch returned {len(results)} results for {len(good)} records")

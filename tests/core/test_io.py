@@ -120,6 +120,17 @@ def test_run_predictions_reports_bad_records_and_isolates_failing_ones(tmp_path)
     assert errors.rows == [("b", "empty sequence"), ("c", "negative value")]
     assert kept_bad == ["b", "c"]
     assert (summary.n_ok, summary.n_bad, summary.exit_code) == (3, 2, 0)
+    # A failing record alone in its batch is reported too, never aborting the run.
+    solo = ErrorReport(tmp_path / "solo.tsv")
+    got.clear()
+    summary = run_predictions(
+        [Record("n", -1.0), Record("p", 3.0)],
+        predict_batch,
+        lambda r, y: got.append(r.id),
+        batch_size=1,
+        errors=solo,
+    )
+    assert got == ["p"] and solo.rows == [("n", "negative value")] and summary.exit_code == 0
     none_ok = run_predictions(
         [Record("x", error="bad")],
         predict_batch,
