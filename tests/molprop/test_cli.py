@@ -337,13 +337,14 @@ def test_benchmark_quick_mode(tmp_path):
             "freesolv:random",
             "--workdir",
             tmp_path,
-            "--tag",
-            "smoke",
+            "--results-dir",
+            tmp_path,
         ],
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "| freesolv | random | gdl-molprop (equivariant) |" in proc.stdout
+    assert (tmp_path / "molprop_vs_chemprop_quick.json").is_file()  # never in the repo
 
 
 def test_custom_smiles_column_is_remembered_by_the_checkpoint(tmp_path, capsys):
