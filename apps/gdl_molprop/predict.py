@@ -117,22 +117,24 @@ def predict(args: argparse.Namespace) -> int:
 
     with StreamingTableWriter(output, columns) as writer:
 
-        def row(rec: MolRecord, status: str, note: str, values: np.ndarray | None) -> None:
+        def row(
+            rec: MolRecord, status: str, note: str, values: np.ndarray | None, order: int
+        ) -> None:
             out = {c: rec.columns.get(c, "") for c in input_columns}
             for j, n in enumerate(names):
                 out[f"{n}_pred"] = None if values is None else float(values[j].mean())
                 if ensemble:
                     out[f"{n}_std"] = None if values is None else float(values[j].std(ddof=1))
             out["status"], out["note"] = status, note
-            writer.write_row(out)
+            writer.write_row(out, order=order)
 
         def on_result(record: Record, values: np.ndarray) -> None:
             rec, mol = record.payload
-            row(rec, "ok", mol.note, values)
+            row(rec, "ok", mol.note, values, record.index)
 
         def on_error(record: Record) -> None:
             rec, mol = record.payload
-            row(rec, mol.status, mol.note, None)
+            row(rec, mol.status, mol.note, None, record.index)
 
         summary = run_predictions(
             _prepared_records(records, first.prep_settings, cache, workers),
