@@ -78,6 +78,10 @@ class EquivariantUNet(nn.Module):
             for i in reversed(range(len(types) - 1))
         )
         self.head = ExactR3Conv(types[0], self.out_type, kernel_size=1)
+        # escnn shares kernel-basis modules between layers of equal field types, across
+        # networks: if another network was cast to float64, ours would inherit float64
+        # buffers. A new network starts in the default dtype.
+        self.to(torch.get_default_dtype())
 
     @property
     def levels(self) -> int:
