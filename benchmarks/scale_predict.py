@@ -145,24 +145,39 @@ def write_report(rows: list[dict], name: str = "scale_predict") -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         f"Command: `{meta['command']}` ({meta['machine']}, {meta['date']}). Wall time "
-        "includes process start-up and model loading (a few seconds).",
+        "includes process start-up and model loading; the marginal rate (extra records over "
+        "extra seconds against the previous size) leaves them out.",
         "",
-        "| app | input size | records | wall s | records/s | peak RSS MiB |",
-        "|---|---|---|---|---|---|",
+        "| app | input size | records | wall s | records/s | marginal records/s | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
     ]
+    previous: dict[str, dict] = {}
     for r in rows:
+        p = previous.get(r["app"])
+        marginal = "–"
+        if p is not None and r["seconds"] > p["seconds"]:
+            marginal = f"{(r['records'] - p['records']) / (r['seconds'] - p['seconds']):.1f}"
         lines.append(
             f"| {r['app']} | {r['factor']}x | {r['records']} | {r['seconds']:.1f} | "
-            f"{r['records_per_s']:.1f} | {r['peak_rss_mib']:.0f} |"
+            f"{r['records_per_s']:.1f} | {marginal} | {r['peak_rss_mib']:.0f} |"
         )
+        previous[r["app"]] = r
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the Markdown table from the saved JSON"
+    )
     parser.add_argument("--apps", nargs="+", default=list(BASE), choices=list(BASE))
     parser.add_argument("--factors", nargs="+", type=int, default=[1, 10, 100])
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads((RESULTS / "scale_predict.json").read_text())
+        sys.argv = ["", *saved["meta"]["command"].split()[2:]]
+        write_report(saved["rows"])
+        return
     sys.path.insert(0, str(REPO))
     write_report(run(args.apps, args.factors))
 
