@@ -24,7 +24,14 @@ import torch
 from gdl_dna.data import encode_window, iter_records
 from gdl_dna.task import DNATask
 from gdl_science.cli import Command
-from gdl_science.io import UserInputError, atomic_path, check_output_path, load_task, progress
+from gdl_science.io import (
+    UserInputError,
+    atomic_path,
+    check_output_path,
+    load_task,
+    progress,
+    resolve_device,
+)
 
 COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
 
@@ -118,13 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{out_dir}: explain writes a folder; this is a file")
     out_dir.mkdir(parents=True, exist_ok=True)
-    device = torch.device(
-        "cuda"
-        if args.device == "auto" and torch.cuda.is_available()
-        else "cpu"
-        if args.device == "auto"
-        else args.device
-    )
+    device = resolve_device(args.device)
     task = load_task(DNATask, args.checkpoint).to(device).eval()
     stems = task.spec.output_names()
     target = args.target or stems[0]

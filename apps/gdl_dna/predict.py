@@ -24,18 +24,13 @@ from gdl_science.io import (
     UserInputError,
     check_output_path,
     load_task,
+    resolve_device,
     run_predictions,
 )
 
 
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", default=None, help="indexed genome FASTA (BED input)")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_ensemble(paths: Sequence[str], device: torch.device) -> list[DNATask]:

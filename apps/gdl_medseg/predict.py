@@ -36,6 +36,7 @@ from gdl_science.io import (
     atomic_path,
     check_output_path,
     load_task,
+    resolve_device,
     run_predictions,
 )
 
@@ -83,7 +84,7 @@ def sliding_window(
     n_classes: int,
     overlap: float = 0.5,
     window_batch: int = 4,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``."""
     spatial = np.array(image.shape[1:])
@@ -209,8 +210,7 @@ def predict_command(args: argparse.Namespace) -> int:
         raise UserInputError(f"{output}: cannot create the output folder ({err.strerror})") from err
     from gdl_medseg.task import MedSegTask
 
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
-    device = "cpu" if device == "auto" else device
+    device = resolve_device(args.device)
     tasks = [load_task(MedSegTask, c) for c in args.checkpoint]
     first = tasks[0]
     for path, task in zip(args.checkpoint[1:], tasks[1:]):

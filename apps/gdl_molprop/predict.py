@@ -30,6 +30,7 @@ from gdl_science.io import (
     UserInputError,
     check_output_path,
     load_task,
+    resolve_device,
     run_predictions,
 )
 
@@ -48,12 +49,6 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="conformer cache folder ('none' disables; default ~/.cache/...)",
     )
     parser.add_argument("--workers", type=int, default=0, help="RDKit processes (0: up to 4)")
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_tasks(paths: list[str], device: torch.device) -> list[MolPropTask]:
@@ -85,7 +80,7 @@ def _prepared_records(records: Iterator[MolRecord], settings, cache, workers) ->
 
 
 def predict(args: argparse.Namespace) -> int:
-    device = _device(args.device)
+    device = resolve_device(args.device)
     tasks = load_tasks(list(args.checkpoint), device)
     first = tasks[0]
     output = check_output_path(args.output, [args.input])

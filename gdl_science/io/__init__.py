@@ -2,6 +2,7 @@
 
 from gdl_science.io.atomic import atomic_path, atomic_write, check_output_path
 from gdl_science.io.checkpoint import load_checkpoint, load_task, task_hyperparameters
+from gdl_science.io.device import resolve_device
 from gdl_science.io.errors import ErrorReport, UserInputError, errors_path
 from gdl_science.io.predict_loop import PredictSummary, Record, run_predictions
 from gdl_science.io.progress import progress
@@ -21,6 +22,7 @@ __all__ = [
     "load_checkpoint",
     "load_task",
     "progress",
+    "resolve_device",
     "run_predictions",
     "task_hyperparameters",
 ]

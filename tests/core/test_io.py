@@ -139,3 +139,22 @@ def test_run_predictions_reports_bad_records_and_isolates_failing_ones(tmp_path)
         ErrorReport(tmp_path / "o2.tsv"),
     )
     assert none_ok.exit_code == 2
+
+
+def test_resolve_device_auto_bad_and_unavailable(monkeypatch):
+    import torch
+
+    from gdl_science.io import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(UserInputError, match="not a device"):
+        resolve_device("gpu-please")
+    with pytest.raises(UserInputError, match="CUDA is not available"):
+        resolve_device("cuda:1")
+    # Under torchrun each rank's 'auto' takes its own GPU.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    assert resolve_device("auto") == torch.device("cuda", 2)
