@@ -56,17 +56,34 @@ class MeanDice(torchmetrics.Metric):
         return dice.mean()
 
 
+def _sum_over_ranks(t: torch.Tensor) -> torch.Tensor:
+    """Sum a tensor over DDP ranks, differentiably; the identity in a single process."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        return t
+    from torch.distributed.nn.functional import all_reduce
+
+    return all_reduce(t)
+
+
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Batch soft Dice over the foreground classes present: logits (B, K, ...), target (B, ...)."""
+    """Batch soft Dice over the foreground classes present: logits (B, K, ...), target (B, ...).
+
+    Under DDP the Dice statistics are summed over all ranks first (as nnU-Net does for
+    batch Dice), so every rank computes the Dice of the *global* batch. Its gradient is
+    then exact: the all-reduce's backward sums the W identical upstream gradients and
+    DDP's averaging divides by W, so a DDP run trains like one process on the same batch.
+    """
     probs = logits.softmax(1)
     onehot = torch.nn.functional.one_hot(target, logits.shape[1]).movedim(-1, 1).to(probs)
     dims = (0, *range(2, logits.dim()))
-    inter = (probs * onehot).sum(dims)
-    denom = probs.sum(dims) + onehot.sum(dims)
+    inter = _sum_over_ranks((probs * onehot).sum(dims))
+    counts = _sum_over_ranks(onehot.sum(dims))
+    denom = _sum_over_ranks(probs.sum(dims)) + counts
     dice = (2 * inter + eps) / (denom + eps)
     # Classes absent from the batch's target would score ~0 whatever the network does
     # (a constant +1/K on the loss); cross-entropy already penalises false positives.
-    present = onehot.sum(dims)[1:] > 0
+    present = counts[1:] > 0
     if not present.any():
         return logits.sum() * 0.0
     return 1 - dice[1:][present].mean()
