@@ -33,6 +33,7 @@ from gdl_science.io import (
     resolve_device,
     run_predictions,
 )
+from gdl_science.io.sharding import Shard
 
 CHUNK = 256  # molecules prepared per pool round
 
@@ -67,16 +68,31 @@ def load_tasks(paths: list[str], device: torch.device) -> list[MolPropTask]:
     return [t.to(device).eval() for t in tasks]
 
 
-def _prepared_records(records: Iterator[MolRecord], settings, cache, workers) -> Iterator[Record]:
-    """MolRecords -> core Records with (record, prepared) payloads; failures carry an error."""
+def _prepared_records(
+    records: Iterator[MolRecord], settings, cache, workers, shard: Shard
+) -> Iterator[Record]:
+    """MolRecords -> core Records with (record, prepared) payloads; failures carry an error.
+
+    In a sharded run (torchrun/srun) only this rank's rows get the RDKit work; the other
+    rows pass through unprepared and ``run_predictions`` skips them by position.
+    """
+    start = 0
     while True:
         chunk = list(itertools.islice(records, CHUNK))
         if not chunk:
             return
-        prepared = prepare_many([r.source for r in chunk], settings, cache, workers=workers)
-        for rec, mol in zip(chunk, prepared):
+        owned = [k for k in range(len(chunk)) if shard.owns(start + k)]
+        prepared = prepare_many([chunk[k].source for k in owned], settings, cache, workers=workers)
+        by_position = dict(zip(owned, prepared))
+        for k, rec in enumerate(chunk):
+            record_id = f"line {rec.line} ({rec.id})"
+            mol = by_position.get(k)
+            if mol is None:
+                yield Record(id=record_id)  # another rank's row
+                continue
             error = None if mol.ok else f"{mol.status}: {mol.note}"
-            yield Record(id=f"line {rec.line} ({rec.id})", payload=(rec, mol), error=error)
+            yield Record(id=record_id, payload=(rec, mol), error=error)
+        start += len(chunk)
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -132,7 +148,7 @@ def predict(args: argparse.Namespace) -> int:
             row(rec, mol.status, mol.note, None, record.index)
 
         summary = run_predictions(
-            _prepared_records(records, first.prep_settings, cache, workers),
+            _prepared_records(records, first.prep_settings, cache, workers, Shard.from_env()),
             predict_batch,
             on_result,
             batch_size=args.batch_size,
