@@ -2,6 +2,7 @@
 
 from gdl_science.blueprint.heads import MLPHead
 from gdl_science.blueprint.invariant_pooling import GraphReadout, GroupSpatialPool, RCInvariantPool
+from gdl_science.blueprint.param_matching import match_parameter_count, scaled_widths
 from gdl_science.blueprint.stages import (
     Blueprint,
     EquivariantLinear,
@@ -27,5 +28,7 @@ __all__ = [
     "RCInvariantPool",
     "Stage",
     "count_parameters",
+    "match_parameter_count",
+    "scaled_widths",
     "stage_kind",
 ]

@@ -1,8 +1,13 @@
 """LightningCLI for fit/validate/test, with the suite's defaults.
 
-Defaults every app gets: a ModelCheckpoint that also keeps ``last.ckpt``, checkpoint
-files written atomically (a crash mid-save never leaves a truncated checkpoint), and a
-line at the end of fit naming the checkpoint to use with ``predict``.
+Defaults every app gets:
+
+- ``best.ckpt`` (the epoch with the best value of the task's ``selection_metric``) and
+  ``last.ckpt`` (for resuming), both written atomically: a crash mid-save never leaves
+  a truncated checkpoint;
+- optional early stopping on the same metric (``--early_stopping_patience N``);
+- ``metrics.png`` (learning curves) beside the checkpoints;
+- lines at the end of fit naming the checkpoints to use with ``predict``.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from typing import Any, Literal
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from gdl_science.cli.learning_curves import LearningCurves
 from gdl_science.io.atomic import atomic_path
 
 
@@ -40,15 +46,44 @@ class ReportCheckpoint(Callback):
             return
         for cb in trainer.checkpoint_callbacks:
             if isinstance(cb, ModelCheckpoint):
-                best = cb.best_model_path or cb.last_model_path
                 if cb.last_model_path:
                     print(f"last checkpoint: {cb.last_model_path}", file=sys.stderr)
-                if best:
-                    print(f"best checkpoint: {best}", file=sys.stderr)
+                if cb.best_model_path:
+                    score = cb.best_model_score
+                    shown = f" ({cb.monitor}={float(score):.4g})" if score is not None else ""
+                    print(f"best checkpoint: {cb.best_model_path}{shown}", file=sys.stderr)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         if metrics:
             shown = " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))
             print(f"final metrics: {shown}", file=sys.stderr)
+
+
+def selection_callbacks(model: Any, early_stopping_patience: int = 0) -> list[Callback]:
+    """best.ckpt + last.ckpt on the model's selection metric, learning curves, and early
+    stopping when ``early_stopping_patience`` > 0."""
+    selection = model.selection_metric()
+    callbacks: list[Callback] = [
+        ModelCheckpoint(
+            filename="best",
+            monitor=selection.name,
+            mode=selection.mode,
+            save_top_k=1,
+            save_last=True,
+            enable_version_counter=False,
+        ),
+        LearningCurves(selection.name),
+        ReportCheckpoint(),
+    ]
+    if early_stopping_patience > 0:
+        callbacks.append(
+            EarlyStopping(
+                monitor=selection.name,
+                mode=selection.mode,
+                patience=early_stopping_patience,
+                check_finite=False,
+            )
+        )
+    return callbacks
 
 
 class GDLLightningCLI(LightningCLI):
@@ -66,6 +101,8 @@ class GDLLightningCLI(LightningCLI):
         if not any(isinstance(p, TorchCheckpointIO) for p in plugins):
             plugins.append(AtomicCheckpointIO())
         config["plugins"] = plugins
+        patience = self._get(self.config_init, "early_stopping_patience", default=0) or 0
+        callbacks = [*callbacks, *selection_callbacks(self.model, int(patience))]
         return super()._instantiate_trainer(config, callbacks)
 
     def add_arguments_to_parser(self, parser: Any) -> None:
@@ -77,6 +114,13 @@ class GDLLightningCLI(LightningCLI):
             default="auto",
             help="fit only: with 'auto', rerunning a fit that was killed resumes from the newest "
             "last.ckpt under trainer.default_root_dir saved with the same model and data settings",
+        )
+        parser.add_argument(
+            "--early_stopping_patience",
+            type=int,
+            default=0,
+            help="fit only: stop after this many validation epochs without improvement of the "
+            "selection metric (0: off, train for trainer.max_epochs)",
         )
 
     def before_fit(self) -> None:
@@ -131,7 +175,4 @@ def run_lightning(spec: Any, args: Sequence[str]) -> GDLLightningCLI:
         args=list(args),
         links=spec.links,
         save_config_kwargs={"overwrite": True},
-        trainer_defaults={
-            "callbacks": [ModelCheckpoint(save_last=True), ReportCheckpoint()],
-        },
     )

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from gdl_science.io.user_error import UserInputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
@@ -56,8 +58,6 @@ def check_output_path(output: str | Path, inputs: Sequence[str | Path] = ()) -> 
 
     Raises UserInputError (exit 2) naming the path; returns the output as a Path.
     """
-    from gdl_science.io.errors import UserInputError
-
     out = Path(output)
     for inp in inputs:
         inp = Path(inp)

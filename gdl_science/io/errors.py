@@ -8,14 +8,9 @@ from pathlib import Path
 
 from gdl_science.io.atomic import atomic_write
 from gdl_science.io.sharding import ORDER_COLUMN, Shard, merge_parts, part_path
+from gdl_science.io.user_error import UserInputError
 
-
-class UserInputError(Exception):
-    """Bad input or usage. The CLI prints it as one line and exits with code 2.
-
-    The message must name the file and the record or line, e.g.
-    ``seqs.tsv line 12 (id=chr1_55): unknown character 'X' at position 40``.
-    """
+__all__ = ["ErrorReport", "UserInputError", "errors_path"]
 
 
 def errors_path(output: str | Path) -> Path:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gdl_science.io.atomic import atomic_path
 from gdl_science.io.sharding import ORDER_COLUMN, Shard, merge_parts, part_path
 
 
@@ -45,14 +45,15 @@ class StreamingTableWriter:
         self.rows_written = 0
         self._fh = None
         self._tmp: Path | None = None
+        self._atomic: contextlib.AbstractContextManager[Path] | None = None
 
     def __enter__(self) -> StreamingTableWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        self._tmp = Path(tmp)
-        self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        # The rows go to atomic_path's temporary file; it is renamed into place (the
+        # output, or this rank's part file) only on a clean exit.
+        target = part_path(self.path, self.shard) if self.shard.active else self.path
+        self._atomic = atomic_path(target, suffix="")
+        self._tmp = self._atomic.__enter__()
+        self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
         fieldnames = [ORDER_COLUMN, *self.columns] if self.shard.active else self.columns
         self._writer = csv.DictWriter(
             self._fh,
@@ -79,19 +80,12 @@ class StreamingTableWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._fh is not None and self._tmp is not None
-        try:
-            if exc_type is None:
-                self._fh.flush()
-                os.fsync(self._fh.fileno())
-            self._fh.close()
-            if exc_type is None:
-                target = part_path(self.path, self.shard) if self.shard.active else self.path
-                os.replace(self._tmp, target)
-            elif self.shard.active:
-                part_path(self.path, self.shard).with_suffix(".failed").touch()
-        finally:
-            self._tmp.unlink(missing_ok=True)
+        assert self._fh is not None and self._atomic is not None
+        self._fh.close()
+        # atomic_path fsyncs and renames on success, deletes the temporary file on failure.
+        self._atomic.__exit__(exc_type, exc, tb)
+        if exc_type is not None and self.shard.active:
+            part_path(self.path, self.shard).with_suffix(".failed").touch()
         if exc_type is None and self.shard.active:
             merge_parts(self.path, self.shard, self.columns, self.delimiter)
 

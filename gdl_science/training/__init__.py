@@ -1,22 +1,43 @@
-"""Training: the base task, the base data module and the symmetry modes."""
+"""Training: the base task, the base data module, symmetry modes, masked losses, splits."""
 
-from gdl_science.training.datamodule import GDLDataModule, seed_worker, split_indices
+from gdl_science.training.datamodule import GDLDataModule, seed_worker
+from gdl_science.training.masked import MaskedTaskMetric, masked_loss
+from gdl_science.training.splits import (
+    SPLIT_ALIASES,
+    column_split,
+    parse_split_value,
+    split_indices,
+)
 from gdl_science.training.symmetry_mode import (
     SYMMETRY_MODES,
     SymmetryMode,
     uses_equivariant_layers,
     validate_symmetry_mode,
 )
-from gdl_science.training.task import GDLTask, OptimizerName, SchedulerName, StepOutput
+from gdl_science.training.task import (
+    GDLTask,
+    OptimizerName,
+    SchedulerName,
+    SelectionMetric,
+    StepOutput,
+    SymmetryCheck,
+)
 
 __all__ = [
+    "SPLIT_ALIASES",
     "SYMMETRY_MODES",
     "GDLDataModule",
     "GDLTask",
+    "MaskedTaskMetric",
     "OptimizerName",
     "SchedulerName",
+    "SelectionMetric",
     "StepOutput",
+    "SymmetryCheck",
     "SymmetryMode",
+    "column_split",
+    "masked_loss",
+    "parse_split_value",
     "seed_worker",
     "split_indices",
     "uses_equivariant_layers",

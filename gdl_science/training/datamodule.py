@@ -11,22 +11,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from gdl_science.training.splits import split_indices
 
-def split_indices(
-    n: int, val_fraction: float, test_fraction: float, seed: int
-) -> tuple[list[int], list[int], list[int]]:
-    """A seeded random train/val/test split of range(n); each split non-empty when n >= 3."""
-    if not 0 <= val_fraction < 1 or not 0 <= test_fraction < 1 or val_fraction + test_fraction >= 1:
-        raise ValueError(f"bad split fractions: val={val_fraction}, test={test_fraction}")
-    order = np.random.default_rng(seed).permutation(n).tolist()
-    n_val = round(n * val_fraction)
-    n_test = round(n * test_fraction)
-    if n >= 3:
-        n_val = max(n_val, 1) if val_fraction > 0 else 0
-        n_test = max(n_test, 1) if test_fraction > 0 else 0
-    val, test = order[:n_val], order[n_val : n_val + n_test]
-    train = order[n_val + n_test :]
-    return sorted(train), sorted(val), sorted(test)
+__all__ = ["GDLDataModule", "seed_worker", "shuffle_seed", "split_indices"]
 
 
 def shuffle_seed(data_seed: int) -> int:
@@ -41,7 +28,13 @@ def seed_worker(worker_id: int) -> None:
 
 
 class GDLDataModule(pl.LightningDataModule):
-    """Holds the options every app shares; subclasses build datasets in ``setup``."""
+    """Holds the options every app shares; subclasses build datasets in ``setup``.
+
+    A subclass fills ``self.datasets`` (``train``, ``val``, ``test``) in ``setup`` and may
+    set ``self.collate_fn``; the three loaders come from here (training shuffled).
+    """
+
+    collate_fn: Callable[[Sequence[Any]], Any] | None = None
 
     def __init__(
         self,
@@ -55,6 +48,7 @@ class GDLDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
+        self.datasets: dict[str, Dataset] = {}
 
     def make_loader(
         self,
@@ -92,3 +86,19 @@ class GDLDataModule(pl.LightningDataModule):
             persistent_workers=self.num_workers > 0,
             drop_last=drop_last,
         )
+
+    def _stage_loader(self, stage: str) -> DataLoader:
+        if stage not in self.datasets:
+            raise RuntimeError(f"{type(self).__name__}.setup() built no {stage!r} dataset")
+        return self.make_loader(
+            self.datasets[stage], shuffle=stage == "train", collate_fn=self.collate_fn
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._stage_loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._stage_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._stage_loader("test")

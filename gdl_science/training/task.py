@@ -1,14 +1,23 @@
 """The base LightningModule every app's task derives from.
 
-An app supplies the parts (torchgeo's hooks, Chemprop's composition): the network, a
-``step`` that returns loss, predictions and targets, a ``random_transform`` for the
-``augment`` mode, and a ``check_symmetry`` for its group. The base owns the rest:
-optimiser and schedule, the augmentation switch, metric bookkeeping per stage (synced
-across DDP ranks by torchmetrics), and logging.
+The base owns what every app shares (torchgeo's ``BaseTask``, Chemprop's composition):
+
+- the seven shared arguments (symmetry mode, optimiser, schedule, augmentation seed).
+  A subclass declares only its own arguments and forwards ``**base_kwargs``; the base
+  saves *all* of them as hyperparameters (Lightning collects the subclass's frame too);
+- the network: the base calls ``build_network(equivariant)`` once, after the app's
+  ``configure`` hook, and ``rebuild_network()`` rebuilds it when the app's plan changes;
+- the ``augment`` switch with a seeded per-rank stream;
+- ``check_symmetry``: the app only says *what* to check (``symmetry_check``); the base
+  runs it on a copy in the requested dtype, so the task itself never changes dtype;
+- the checkpoint selection metric (``selection_metric``), used by the CLI for best.ckpt;
+- metric bookkeeping per stage (synced across DDP ranks by torchmetrics) and logging.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,11 +26,16 @@ import torch
 import torchmetrics
 from torch import nn
 
-from gdl_science.symmetry.check import EquivarianceReport
-from gdl_science.training.symmetry_mode import SymmetryMode, validate_symmetry_mode
+from gdl_science.symmetry.check import Action, EquivarianceReport, check_equivariance
+from gdl_science.symmetry.group import Group
+from gdl_science.training.symmetry_mode import (
+    SymmetryMode,
+    uses_equivariant_layers,
+    validate_symmetry_mode,
+)
 
 OptimizerName = Literal["adamw", "adam", "sgd"]
-SchedulerName = Literal["cosine", "constant", "plateau"]
+SchedulerName = Literal["cosine", "constant", "plateau", "poly"]
 STAGES = ("train", "val", "test")
 
 
@@ -45,8 +59,41 @@ class StepOutput:
     batch_size: int | None = None
 
 
+@dataclass
+class SymmetryCheck:
+    """What an app checks: ``fn(g·x) == out_action(g, fn(x))`` for the group's elements.
+
+    ``fn`` is built from the *copy* the base hands to ``symmetry_check`` (already in the
+    requested dtype and eval mode), e.g. ``task.predict_values``.
+    """
+
+    fn: Callable[[Any], Any]
+    group: Group
+    inputs: Any
+    in_action: Action
+    out_action: Action | None = None
+    elements: Sequence[Any] | None = None
+
+
+@dataclass(frozen=True)
+class SelectionMetric:
+    """The validation metric that picks ``best.ckpt``: its logged name and direction."""
+
+    name: str = "val/loss"
+    mode: Literal["min", "max"] = "min"
+
+
 class GDLTask(pl.LightningModule):
-    """Base task. Subclasses call ``self.save_hyperparameters()`` with primitive args only."""
+    """Base task. Subclasses declare their own (primitive) arguments plus ``**base_kwargs``.
+
+    Subclass protocol, in the order the base calls it from ``__init__``:
+
+    1. ``configure()``: derive app state from ``self.hparams`` (label spec, plan, ...);
+    2. ``build_network(equivariant)`` -> ``nn.Module``, stored as ``self.net``.
+
+    Then, at run time: ``step``, ``random_transform`` (augment), ``configure_metrics``,
+    ``symmetry_check`` and optionally ``selection_metric``.
+    """
 
     def __init__(
         self,
@@ -59,6 +106,8 @@ class GDLTask(pl.LightningModule):
         augment_seed: int = 0,
     ) -> None:
         super().__init__()
+        # Collects the subclass's arguments too (Lightning walks the __init__ frames).
+        self.save_hyperparameters()
         self.symmetry = validate_symmetry_mode(symmetry)
         self.lr = lr
         self.weight_decay = weight_decay
@@ -68,8 +117,26 @@ class GDLTask(pl.LightningModule):
         self.augment_seed = augment_seed
         self._augment_generator: torch.Generator | None = None
         self.metrics = nn.ModuleDict()
+        self.configure()
+        self.net = self.build_network(self.equivariant)
+
+    @property
+    def equivariant(self) -> bool:
+        """Whether the layers are tied (``equivariant``); ``augment``/``none`` are plain."""
+        return uses_equivariant_layers(self.symmetry)
 
     # ----- hooks an app implements -------------------------------------------------
+    def configure(self) -> None:
+        """Derive the app's state from ``self.hparams`` before the network is built."""
+
+    def build_network(self, equivariant: bool) -> nn.Module:
+        """The network: tied (equivariant) or the same architecture untied (plain)."""
+        raise NotImplementedError
+
+    def rebuild_network(self) -> None:
+        """Build the network again (e.g. after the data's plan changed the group or sizes)."""
+        self.net = self.build_network(self.equivariant)
+
     def step(self, batch: Any) -> StepOutput:
         """Loss, predictions and targets of one batch."""
         raise NotImplementedError
@@ -82,13 +149,31 @@ class GDLTask(pl.LightningModule):
         """Metrics of one stage; the base clones them for train/val/test."""
         return None
 
+    def selection_metric(self) -> SelectionMetric:
+        """Which logged validation value picks ``best.ckpt`` (default: lowest val/loss)."""
+        return SelectionMetric()
+
+    def symmetry_check(
+        self, input_path: str | None, dtype: torch.dtype
+    ) -> SymmetryCheck:
+        """What to check; called on a copy of the task already in ``dtype`` and eval mode."""
+        raise NotImplementedError(f"{type(self).__name__} defines no symmetry check")
+
+    # ----- what the base does ------------------------------------------------------
     def check_symmetry(
         self, input_path: str | None = None, dtype: torch.dtype = torch.float64
     ) -> EquivarianceReport:
-        """Run ``check_equivariance`` on the whole model with the app's group and inputs."""
-        raise NotImplementedError
+        """``check_equivariance`` on the whole model, run on a copy in ``dtype``.
 
-    # ----- what the base does ------------------------------------------------------
+        The task itself keeps its dtype, device and train/eval mode.
+        """
+        model = copy.deepcopy(self).to("cpu", dtype).eval()
+        spec = model.symmetry_check(input_path, dtype)
+        kwargs: dict[str, Any] = {"elements": spec.elements}
+        if spec.out_action is not None:
+            kwargs["out_action"] = spec.out_action
+        return check_equivariance(spec.fn, spec.group, spec.inputs, spec.in_action, **kwargs)
+
     def setup(self, stage: str) -> None:
         if not len(self.metrics):
             collection = self.configure_metrics()
@@ -136,30 +221,14 @@ class GDLTask(pl.LightningModule):
         return self._shared_step(batch, "test")
 
     def configure_optimizers(self) -> Any:
-        params = [p for p in self.parameters() if p.requires_grad]
-        if self.optimizer_name == "sgd":
-            opt = torch.optim.SGD(params, lr=self.lr, momentum=0.9, weight_decay=self.weight_decay)
-        elif self.optimizer_name == "adam":
-            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        else:
-            opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        from gdl_science.training.schedules import build_optimizer, build_schedule
+
+        opt = build_optimizer(self.optimizer_name, self.parameters(), self.lr, self.weight_decay)
         if self.scheduler_name == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/loss"}}
         if self.scheduler_name == "constant" and not self.warmup_steps:
             return opt
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        warmup = min(self.warmup_steps, total - 1)
-        scheds: list[torch.optim.lr_scheduler.LRScheduler] = []
-        if warmup > 0:
-            scheds.append(torch.optim.lr_scheduler.LinearLR(opt, 0.01, 1.0, total_iters=warmup))
-        if self.scheduler_name == "cosine":
-            main = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total - warmup, 1))
-        else:
-            main = torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
-        scheds.append(main)
-        if len(scheds) == 1:
-            sched = scheds[0]
-        else:
-            sched = torch.optim.lr_scheduler.SequentialLR(opt, scheds, milestones=[warmup])
+        sched = build_schedule(opt, self.scheduler_name, total, self.warmup_steps)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

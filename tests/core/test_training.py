@@ -29,7 +29,7 @@ def test_training_reduces_loss_and_logs_metrics_per_stage(tmp_path):
     task = ToyTask(symmetry="equivariant")
     data = ToyData()
     data.setup("fit")
-    x, y = data.val_set.tensors
+    x, y = data.datasets["val"].tensors
     before = torch.nn.functional.mse_loss(task(x), y).item()
     trainer = fit(task, tmp_path)
     after = torch.nn.functional.mse_loss(task.eval()(x), y).item()

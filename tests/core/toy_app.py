@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 import torchmetrics
@@ -18,16 +19,22 @@ from torch.utils.data import TensorDataset
 from gdl_science.blueprint import MLPHead
 from gdl_science.cli import AppSpec
 from gdl_science.io import (
-    ErrorReport,
     Record,
-    StreamingTableWriter,
+    TablePrediction,
     UserInputError,
     check_output_path,
-    load_task,
-    run_predictions,
+    ensemble_rows,
+    load_ensemble,
+    prediction_columns,
 )
-from gdl_science.symmetry import ONE_HOT, ReverseComplementGroup, check_equivariance
-from gdl_science.training import GDLDataModule, GDLTask, StepOutput, SymmetryMode
+from gdl_science.symmetry import ONE_HOT, ReverseComplementGroup
+from gdl_science.training import (
+    GDLDataModule,
+    GDLTask,
+    SelectionMetric,
+    StepOutput,
+    SymmetryCheck,
+)
 
 RC = ReverseComplementGroup()
 
@@ -38,28 +45,25 @@ def one_hot(seq: str) -> torch.Tensor:
 
 
 class ToyTask(GDLTask):
+    """Own arguments only; the seven shared ones arrive through ``**base_kwargs``."""
+
     def __init__(
         self,
-        symmetry: SymmetryMode = "equivariant",
         width: int = 8,
-        lr: float = 0.01,
         num_targets: int = 1,
         seconds_per_step: float = 0.0,
-        optimizer: str = "adamw",
+        **base_kwargs: Any,
     ) -> None:
-        super().__init__(symmetry=symmetry, lr=lr, scheduler="constant", optimizer=optimizer)
-        self.save_hyperparameters()
-        self.conv = nn.Conv1d(4, width, 3, padding=1)
-        self.head = MLPHead(width, num_targets)
+        base_kwargs.setdefault("lr", 0.01)
+        base_kwargs.setdefault("scheduler", "constant")
+        super().__init__(**base_kwargs)
         self.transforms_applied = 0
 
-    def branch(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.conv(x).relu().mean(-1))
+    def build_network(self, equivariant: bool) -> nn.Module:
+        return ToyNet(self.hparams.width, self.hparams.num_targets, equivariant)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.symmetry == "equivariant":
-            return 0.5 * (self.branch(x) + self.branch(RC.act_on_one_hot(1, x)))
-        return self.branch(x)
+        return self.net(x)
 
     def step(self, batch):
         if self.training and self.hparams.seconds_per_step:
@@ -76,9 +80,30 @@ class ToyTask(GDLTask):
     def configure_metrics(self):
         return torchmetrics.MetricCollection({"mse": torchmetrics.MeanSquaredError()})
 
-    def check_symmetry(self, input_path=None, dtype=torch.float64):
+    def selection_metric(self) -> SelectionMetric:
+        return SelectionMetric("val/mse", "min")
+
+    def symmetry_check(self, input_path, dtype) -> SymmetryCheck:
         x = torch.stack([one_hot(s) for s in ["ACGTTGCA", "GGGAAACC"]]).to(dtype)
-        return check_equivariance(self.to(dtype), RC, x, RC.action(ONE_HOT))
+        return SymmetryCheck(self, RC, x, RC.action(ONE_HOT))
+
+
+class ToyNet(nn.Module):
+    """Conv -> ReLU -> mean -> MLP; equivariant: the branch averaged over both strands."""
+
+    def __init__(self, width: int, num_targets: int, equivariant: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, width, 3, padding=1)
+        self.head = MLPHead(width, num_targets)
+        self.equivariant = equivariant
+
+    def branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x).relu().mean(-1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.equivariant:
+            return 0.5 * (self.branch(x) + self.branch(RC.act_on_one_hot(1, x)))
+        return self.branch(x)
 
 
 class ToyData(GDLDataModule):
@@ -103,17 +128,12 @@ class ToyData(GDLDataModule):
         idx = torch.randint(0, 4, (self.n, self.length), generator=g)
         x = nn.functional.one_hot(idx, 4).transpose(1, 2).float()
         y = ((idx == 1) | (idx == 2)).float().mean(1, keepdim=True)
-        self.train_set = TensorDataset(x[: self.n // 2], y[: self.n // 2])
-        self.val_set = TensorDataset(x[self.n // 2 :], y[self.n // 2 :])
+        val = TensorDataset(x[self.n // 2 :], y[self.n // 2 :])
+        self.datasets = {"train": TensorDataset(x[: self.n // 2], y[: self.n // 2]),
+                         "val": val, "test": val}
 
     def train_dataloader(self):
-        return self.make_loader(self.train_set, shuffle=self.shuffle)
-
-    def val_dataloader(self):
-        return self.make_loader(self.val_set, shuffle=False)
-
-    def test_dataloader(self):
-        return self.make_loader(self.val_set, shuffle=False)
+        return self.make_loader(self.datasets["train"], shuffle=self.shuffle)
 
 
 def read_records(path: Path):
@@ -135,18 +155,23 @@ def predict(args: argparse.Namespace) -> int:
     if not inp.is_file():
         raise UserInputError(f"{inp}: no such file")
     out = check_output_path(args.output, [inp])
-    task = load_task(ToyTask, args.checkpoint[0])
-    errors = ErrorReport(out)
-    with StreamingTableWriter(out, ["id", "gc_pred"]) as writer:
-        summary = run_predictions(
-            read_records(inp),
-            lambda xs: task(torch.stack(xs)).squeeze(1).tolist(),
-            lambda rec, y: writer.write_row({"id": rec.id, "gc_pred": y}, order=rec.index),
-            batch_size=args.batch_size,
-            errors=errors,
-        )
-    errors.write()
-    return summary.exit_code
+    tasks = load_ensemble(ToyTask, args.checkpoint, torch.device("cpu"),
+                          signature=lambda t: t.hparams.num_targets)
+    names = ["gc"]
+
+    @torch.no_grad()
+    def predict_batch(xs):
+        x = torch.stack(xs)
+        return ensemble_rows(torch.stack([t(x) for t in tasks]), names)
+
+    job = TablePrediction(
+        app="gdl-toy",
+        input=inp,
+        output=out,
+        columns=["id", *prediction_columns(names, len(tasks))],
+        row_of=lambda record, row: {"id": record.id, **row},
+    )
+    return job.run(read_records(inp), predict_batch, batch_size=args.batch_size)
 
 
 SPEC = AppSpec(
