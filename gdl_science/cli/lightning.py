@@ -38,6 +38,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             super().save_checkpoint(checkpoint, tmp, storage_options)
 
 
+class LastCheckpoint(ModelCheckpoint):
+    """``last.ckpt`` after every epoch, for resuming a killed fit.
+
+    A callback of its own: since Lightning 2.6 a monitored ModelCheckpoint's
+    ``save_last`` writes only on epochs that improved the monitor, which would leave
+    ``last.ckpt`` at the best epoch and a resumed run would repeat epochs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(filename="last", monitor=None, save_top_k=1, enable_version_counter=False)
+
+
 class ReportCheckpoint(Callback):
     """Print where the trained model is, so the next command can use it."""
 
@@ -45,7 +57,10 @@ class ReportCheckpoint(Callback):
         if not trainer.is_global_zero:
             return
         for cb in trainer.checkpoint_callbacks:
-            if isinstance(cb, ModelCheckpoint):
+            if isinstance(cb, LastCheckpoint):
+                if cb.best_model_path:
+                    print(f"last checkpoint: {cb.best_model_path}", file=sys.stderr)
+            elif isinstance(cb, ModelCheckpoint):
                 if cb.last_model_path:
                     print(f"last checkpoint: {cb.last_model_path}", file=sys.stderr)
                 if cb.best_model_path:
@@ -68,9 +83,9 @@ def selection_callbacks(model: Any, early_stopping_patience: int = 0) -> list[Ca
             monitor=selection.name,
             mode=selection.mode,
             save_top_k=1,
-            save_last=True,
             enable_version_counter=False,
         ),
+        LastCheckpoint(),
         LearningCurves(selection.name),
         ReportCheckpoint(),
     ]

@@ -52,6 +52,7 @@ class ToyTask(GDLTask):
         width: int = 8,
         num_targets: int = 1,
         seconds_per_step: float = 0.0,
+        scramble_from_epoch: int = -1,
         **base_kwargs: Any,
     ) -> None:
         base_kwargs.setdefault("lr", 0.01)
@@ -64,6 +65,14 @@ class ToyTask(GDLTask):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def on_train_epoch_start(self) -> None:
+        # Test aid: from this epoch on, the weights are scrambled before training, so the
+        # val metric gets worse and the best epoch is an earlier one than the last.
+        if 0 <= self.hparams.scramble_from_epoch <= self.current_epoch:
+            with torch.no_grad():
+                for p in self.net.parameters():
+                    p.add_(torch.randn_like(p) * 3.0)
 
     def step(self, batch):
         if self.training and self.hparams.seconds_per_step:

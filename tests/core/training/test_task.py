@@ -69,3 +69,31 @@ def test_split_indices_is_seeded_disjoint_and_complete():
     assert (len(train), len(val), len(test)) == (35, 10, 5)
     assert sorted(train + val + test) == list(range(50))
     assert all(len(s) == 1 for s in split_indices(3, 0.1, 0.1, seed=0)[1:])
+
+
+def test_subclass_declares_only_its_own_arguments_and_the_base_saves_all():
+    task = ToyTask(width=5, symmetry="augment", lr=0.2, warmup_steps=3)
+    hp = dict(task.hparams)
+    assert hp["width"] == 5 and hp["symmetry"] == "augment"
+    assert hp["lr"] == 0.2 and hp["warmup_steps"] == 3 and hp["optimizer"] == "adamw"
+    assert task.symmetry == "augment" and not task.equivariant
+    assert isinstance(task.net, torch.nn.Module)
+
+
+def test_check_symmetry_runs_on_a_copy_and_leaves_the_task_as_it_was():
+    task = ToyTask(width=4).train()
+    before = {k: v.clone() for k, v in task.state_dict().items()}
+    report = task.check_symmetry(dtype=torch.float64)
+    assert report.max_abs < 1e-12  # tied weights: exactly RC invariant in float64
+    assert all(p.dtype == torch.float32 for p in task.parameters())
+    assert task.training
+    assert all(torch.equal(before[k], v) for k, v in task.state_dict().items())
+    plain = ToyTask(width=4, symmetry="none").check_symmetry(dtype=torch.float64)
+    assert plain.max_abs > 1e-6  # and the check does see an untied net
+
+
+def test_rebuild_network_builds_a_fresh_net():
+    task = ToyTask(width=4)
+    old = task.net
+    task.rebuild_network()
+    assert task.net is not old and type(task.net) is type(old)

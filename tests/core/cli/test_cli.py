@@ -11,7 +11,7 @@ import pytest
 from gdl_science.cli import run_app
 from tests.core.toy_app import SPEC
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
