@@ -17,25 +17,26 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gdl_medseg.data.layout import Volume, load_volume
-from gdl_medseg.data.preprocess import Plan, from_ras, preprocess_image
-from gdl_medseg.model.sizes import valid_size
+from gdl_medseg.data.layout import Volume
+from gdl_medseg.data.preprocess import from_ras, load_and_preprocess
+from gdl_medseg.layers.sliding_window import sliding_window
+from gdl_medseg.postprocess import apply_lcc
+from gdl_medseg.task import MedSegTask
 from gdl_science.io import (
     ErrorReport,
     Record,
     UserInputError,
     atomic_path,
     check_output_path,
-    load_task,
+    load_ensemble,
     resolve_device,
     run_predictions,
 )
@@ -55,60 +56,6 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-batch", type=int, default=4, help="windows per forward pass (default 4)"
     )
-
-
-def gaussian_importance(size: int, sigma_scale: float = 1 / 8) -> torch.Tensor:
-    """(P, P, P) weights peaking at the window centre, so window borders count less."""
-    axis = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    g = torch.exp(-(axis**2) / (2 * (size * sigma_scale) ** 2))
-    w = g[:, None, None] * g[None, :, None] * g[None, None, :]
-    w = w / w.max()
-    # Window corners get ~1e-9: floor them so every voxel's weights sum to a usable norm.
-    return w.clamp(min=1e-4).float()
-
-
-def window_starts(n: int, size: int, overlap: float) -> list[int]:
-    """Start offsets covering [0, n) with windows of ``size`` stepping size*(1-overlap)."""
-    if n <= size:
-        return [0]
-    step = max(1, int(size * (1 - overlap)))
-    count = int(np.ceil((n - size) / step)) + 1
-    return sorted({int(np.rint(v)) for v in np.linspace(0, n - size, count)})
-
-
-@torch.no_grad()
-def sliding_window(
-    nets: Sequence[torch.nn.Module],
-    image: np.ndarray,
-    size: int,
-    n_classes: int,
-    overlap: float = 0.5,
-    window_batch: int = 4,
-    device: str | torch.device = "cpu",
-) -> np.ndarray:
-    """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``."""
-    spatial = np.array(image.shape[1:])
-    padded_shape = np.maximum(spatial, size)
-    before = (padded_shape - spatial) // 2
-    x = np.zeros((image.shape[0], *padded_shape), dtype=np.float32)
-    x[(slice(None), *(slice(b, b + n) for b, n in zip(before, spatial)))] = image
-    weight = gaussian_importance(size)
-    probs = torch.zeros((n_classes, *padded_shape), dtype=torch.float32)
-    norm = torch.zeros(tuple(padded_shape), dtype=torch.float32)
-    starts = [window_starts(int(n), size, overlap) for n in padded_shape]
-    corners = [(a, b, c) for a in starts[0] for b in starts[1] for c in starts[2]]
-    for i in range(0, len(corners), window_batch):
-        chunk = corners[i : i + window_batch]
-        batch = torch.from_numpy(
-            np.stack([x[:, a : a + size, b : b + size, c : c + size] for a, b, c in chunk])
-        ).to(device)
-        p = torch.stack([net(batch).softmax(1) for net in nets]).mean(0).float().cpu()
-        for (a, b, c), pw in zip(chunk, p):
-            probs[:, a : a + size, b : b + size, c : c + size] += pw * weight
-            norm[a : a + size, b : b + size, c : c + size] += weight
-    probs /= norm
-    crop = tuple(slice(b, b + n) for b, n in zip(before, spatial))
-    return probs[(slice(None), *crop)].numpy()
 
 
 def case_channel_files(path: Path, n_channels: int) -> list[Path]:
@@ -157,23 +104,6 @@ def discover_inputs(input_path: Path, n_channels: int) -> Iterator[Record]:
             yield Record(case, [channels[i] for i in range(n_channels)])
 
 
-def load_and_preprocess(
-    files: Sequence[str | Path], plan_hparams: dict[str, Any]
-) -> tuple[np.ndarray, Volume, tuple[int, int, int]]:
-    """Channel files -> (preprocessed image (C, X', Y', Z'), first channel Volume, RAS shape)."""
-    plan = Plan.from_hparams(plan_hparams)
-    volumes = [load_volume(p) for p in files]
-    ref = volumes[0]
-    for path, vol in zip(files[1:], volumes[1:]):
-        if vol.data.shape != ref.data.shape or not np.allclose(vol.affine, ref.affine, atol=1e-3):
-            raise UserInputError(f"{path}: shape or affine differs from {files[0]}")
-    for path, vol in zip(files, volumes):
-        if not np.isfinite(vol.data).all():
-            raise UserInputError(f"{path}: contains NaN or infinite intensities")
-    image, ras_shape, _ = preprocess_image(volumes, plan)
-    return image, ref, ras_shape
-
-
 def to_original_geometry(probs: np.ndarray, ras_shape: tuple[int, ...], ref: Volume) -> np.ndarray:
     """(K, X', Y', Z') probabilities on the plan's grid -> (K, X, Y, Z) in stored voxel order."""
     t = torch.from_numpy(probs)[None]
@@ -208,32 +138,29 @@ def predict_command(args: argparse.Namespace) -> int:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserInputError(f"{output}: cannot create the output folder ({err.strerror})") from err
-    from gdl_medseg.task import MedSegTask
 
     device = resolve_device(args.device)
-    tasks = [load_task(MedSegTask, c) for c in args.checkpoint]
+    tasks = load_ensemble(
+        MedSegTask,
+        args.checkpoint,
+        device,
+        signature=lambda t: (int(t.hparams.n_classes), repr(t.plan_hparams)),
+        describe=lambda t: f"{t.hparams.n_classes} classes with plan {t.plan_hparams}",
+    )
     first = tasks[0]
-    for path, task in zip(args.checkpoint[1:], tasks[1:]):
-        if (
-            task.hparams.n_classes != first.hparams.n_classes
-            or task.plan_hparams != first.plan_hparams
-        ):
-            raise UserInputError(
-                f"{path}: classes or preprocessing differ from {args.checkpoint[0]}"
-            )
     plan = first.plan_hparams
     n_channels, n_classes = int(first.hparams.in_channels), int(first.hparams.n_classes)
     nets = [t.net.export() if hasattr(t.net, "export") else t.net for t in tasks]
     nets = [n.to(device).eval() for n in nets]
-    size = valid_size(int(first.hparams.patch_size), first.levels)
-
-    errors = ErrorReport(output)
+    # An ensemble post-processes as its first member decided (the decisions agree when
+    # the members share data and recipe; a per-member vote would need the val cases).
+    lcc_labels = list(first.hparams.get("lcc_labels") or [])
     input_files = {p.resolve() for p in inputs if p.is_file()}
 
     def predict_case(files: list[Path]) -> str:
         image, ref, ras_shape = load_and_preprocess(files, plan)
         probs = sliding_window(
-            nets, image, size, n_classes, args.overlap, args.window_batch, device
+            nets, image, first.window, n_classes, args.overlap, args.window_batch, device
         )
         original = to_original_geometry(probs, ras_shape, ref)
         m = NIFTI.match(files[0].name)
@@ -241,7 +168,8 @@ def predict_command(args: argparse.Namespace) -> int:
         target = output / f"{case}.nii.gz"
         if target.resolve() in input_files:
             raise UserInputError(f"{target}: would overwrite an input image")
-        write_nifti(target, original.argmax(0), ref, np.uint8)
+        labels = apply_lcc(original.argmax(0), lcc_labels) if lcc_labels else original.argmax(0)
+        write_nifti(target, labels, ref, np.uint8)
         if args.save_probabilities:
             write_nifti(
                 output / f"{case}_probabilities.nii.gz",
@@ -254,33 +182,14 @@ def predict_command(args: argparse.Namespace) -> int:
     def on_result(record: Record, result: str) -> None:
         print(f"{record.id}\t{result}")
 
-    records = list(discover_inputs(input_path, n_channels))
-    exit_code = _run(records, predict_case, on_result, errors)
+    errors = ErrorReport(output)
+    summary = run_predictions(
+        discover_inputs(input_path, n_channels),
+        lambda payloads: [predict_case(files) for files in payloads],
+        on_result,
+        batch_size=1,
+        errors=errors,
+        desc="predict",
+    )
     errors.write()
-    return exit_code
-
-
-def _run(records: list[Record], predict_case, on_result, errors: ErrorReport) -> int:
-    """run_predictions with one case per batch; a UserInputError marks only that case bad.
-
-    (The core loop re-raises a UserInputError from a batch of one record, so the error is
-    caught here and turned into a result the sink reports.)
-    """
-
-    def safe(payloads: Sequence[list[Path]]) -> list[Any]:
-        try:
-            return [predict_case(files) for files in payloads]
-        except UserInputError as err:
-            return [err]
-
-    def sink(record: Record, result: Any) -> None:
-        if isinstance(result, UserInputError):
-            errors.add(record.id, str(result))
-            sink.bad += 1
-        else:
-            on_result(record, result)
-
-    sink.bad = 0  # type: ignore[attr-defined]
-    summary = run_predictions(records, safe, sink, batch_size=1, errors=errors, desc="predict")
-    n_ok = summary.n_ok - sink.bad  # type: ignore[attr-defined]
-    return 0 if n_ok > 0 else 2
+    return summary.exit_code

@@ -1,15 +1,19 @@
 """The segmentation task: a U-Net (equivariant or plain) trained with Dice + cross-entropy.
 
-``symmetry``:
-- ``equivariant``: the escnn octahedral U-Net; ``widths[i]`` regular fields at level i.
-- ``none``: a plain U-Net with the *same channel widths* (24 × widths) by default, or with
-  a matched parameter count (``plain_channels="matched"``), for the benchmarks.
-- ``augment``: the plain U-Net trained on patches randomly rotated by cube rotations
-  (rotations about the through-plane axis only when the plan says ``inplane``).
+``symmetry`` (the base task's mode) with the plan's ``group``:
+- ``equivariant``: the network is exactly equivariant to ``group``: ``mirror`` (left-right
+  reflection, anatomy in a canonical pose) or ``flips`` via group convolutions, or
+  ``octahedral``/``inplane`` (cube rotations; random poses, anisotropic data) via escnn;
+- ``none``: the plain U-Net with the same channel widths (or, ``plain_channels="matched"``,
+  the equivariant net's parameter count);
+- ``augment``: the plain U-Net trained on patches transformed by random group elements.
 
-The preprocessing plan (spacing, normalisation, rotations) is taken from the data module
-in ``setup`` and stored in the hyperparameters, so a checkpoint alone can preprocess new
-images at predict time.
+The data module's plan (spacing, normalisation, patch size, channels, group) is copied
+into the hyperparameters in ``setup``, so a checkpoint alone can rebuild the network and
+preprocess new images. Values given explicitly (config or CLI) are kept: the plan only
+fills what is left to it (``None`` / ``"auto"``). At the end of ``fit`` the
+largest-component post-processing is decided on the validation cases with the best
+checkpoint (``fit_end.decide_postprocessing``) and written into the checkpoints.
 """
 
 from __future__ import annotations
@@ -22,20 +26,18 @@ import torch
 import torch.nn.functional as F
 import torchmetrics
 
+from gdl_medseg.fit_end import decide_postprocessing
+from gdl_medseg.layers.groups import make_group
+from gdl_medseg.layers.sizes import is_valid_size, valid_size
+from gdl_medseg.layers.unet import count_parameters, matched_plain_channels
 from gdl_medseg.metrics import LabelDice, MeanDice, soft_dice_loss
-from gdl_medseg.model.sizes import is_valid_size, valid_size
-from gdl_medseg.model.unet import build_plain_unet, count_parameters, matched_plain_channels
+from gdl_medseg.model import build_network, group_order
 from gdl_science.io import UserInputError
-from gdl_science.symmetry import (
-    ElementError,
-    EquivarianceReport,
-    OctahedralGroup,
-    check_equivariance,
-    rotate_grid,
-)
-from gdl_science.training import GDLTask, OptimizerName, SchedulerName, StepOutput, SymmetryMode
+from gdl_science.symmetry import rotate_grid
+from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck
 
-GROUP_ORDER = {"octahedral": 24, "inplane": 4}  # channels of one regular field
+GroupName = Literal["auto", "octahedral", "inplane", "mirror", "flips"]
+DEFAULT_CHANNELS = [16, 32, 64, 128]
 log = logging.getLogger(__name__)
 
 
@@ -45,86 +47,97 @@ class MedSegTask(GDLTask):
         in_channels: int = 1,
         n_classes: int = 2,
         label_names: list[str] | None = None,
-        widths: list[int] | None = None,
+        channels: list[int] | None = None,
         convs_per_level: int = 2,
+        group: GroupName = "auto",
+        group_axis: int | None = None,
         plain_channels: Literal["same", "matched"] = "same",
         norm: Literal["instance", "batch"] = "instance",
-        patch_size: int = 33,
+        deep_supervision: bool = True,
+        patch_size: int | None = None,
         dice_weight: float = 1.0,
         target_spacing: list[float] | None = None,
         channel_norm: list[str] | None = None,
         intensity_stats: list[float] | None = None,
         rotations: Literal["octahedral", "inplane"] = "octahedral",
-        symmetry: SymmetryMode = "equivariant",
-        lr: float = 2e-3,
-        weight_decay: float = 0.0,
-        optimizer: OptimizerName = "adamw",
-        scheduler: SchedulerName = "cosine",
-        warmup_steps: int = 0,
-        augment_seed: int = 0,
+        lcc_labels: list[int] | None = None,
+        **base_kwargs: Any,
     ) -> None:
         """
         Args:
             in_channels / n_classes / label_names: linked from the data module.
-            widths: regular fields per U-Net level (each 24 channels); len(widths) levels.
+            channels: feature maps per U-Net level (len = levels); None: the data's plan.
+                The equivariant nets use channels[i] / |G| regular fields.
             convs_per_level: conv-norm-ELU units per encoder/decoder block.
-            norm: "instance" (per sample; per field over its group channels in the
-                equivariant net, as nnU-Net) or "batch" (escnn's IIDBatchNorm3d).
-            plain_channels: for symmetry none/augment: "same" channel widths as the
-                equivariant net (24 × widths) or a "matched" parameter count.
-            patch_size: training patch edge (linked from the data); also the sliding window.
-            dice_weight: loss = cross-entropy + dice_weight × soft Dice.
-            target_spacing / channel_norm / intensity_stats / rotations: the preprocessing
-                plan, filled in from the data at fit time. ``rotations="inplane"`` (chosen
-                for strongly anisotropic spacing) makes the network C4-equivariant about
-                the through-plane axis (regular fields of 4 channels) instead of
-                octahedral; the network is rebuilt in ``setup`` when the plan says so.
+            group: the symmetry group; "auto": the data's plan (mirror for anatomy in a
+                canonical pose, octahedral for random poses, inplane if anisotropic).
+            group_axis: mirrored axis (mirror) or rotation axis (inplane); None: plan.
+            plain_channels: none/augment: "same" channels, or a "matched" parameter count.
+            norm: "instance" (per sample, per field for regular fields) or "batch".
+            deep_supervision: losses at the coarser decoder stages too (nnU-Net).
+            patch_size: training patch edge (linked from the data); also the window.
+            dice_weight: loss = cross-entropy + dice_weight x soft Dice.
+            target_spacing / channel_norm / intensity_stats / rotations: the
+                preprocessing plan, filled in from the data at fit time.
+            lcc_labels: labels reduced to their largest component at predict time
+                (decided on validation Dice at the end of fit).
         """
-        super().__init__(
-            symmetry, lr, weight_decay, optimizer, scheduler, warmup_steps, augment_seed
-        )
-        self.save_hyperparameters()
-        widths = list(widths or [2, 4])
-        self.label_names = list(label_names or [f"label{i}" for i in range(n_classes)])
-        if len(self.label_names) != n_classes:
-            raise UserInputError(f"{len(self.label_names)} label names for {n_classes} classes")
-        self.levels = len(widths)
-        self.net = self.build_network()
+        super().__init__(**base_kwargs)
 
-    def build_network(self) -> torch.nn.Module:
-        """The network the hyperparameters describe (also after the plan changed them)."""
+    # ----- network -----------------------------------------------------------------
+    def configure(self) -> None:
         h = self.hparams
-        widths = list(h.widths or [2, 4])
-        group, axis = h.rotations, self.through_plane_axis()
-        if self.symmetry == "equivariant":
-            from gdl_medseg.model.equivariant_unet import EquivariantUNet
+        self.label_names = list(h.label_names or [f"label{i}" for i in range(h.n_classes)])
+        if len(self.label_names) != h.n_classes:
+            raise UserInputError(f"{len(self.label_names)} label names for {h.n_classes} classes")
 
-            return EquivariantUNet(
-                h.in_channels,
-                h.n_classes,
-                widths,
-                h.convs_per_level,
-                group=group,
-                axis=axis,
-                norm=h.norm,
-            )
-        channels = [GROUP_ORDER[group] * w for w in widths]
-        if h.plain_channels == "matched":
-            target = equivariant_parameter_count(
-                h.in_channels, h.n_classes, widths, h.convs_per_level, group, h.norm
+    @property
+    def group_name(self) -> str:
+        """The resolved group (before a plan: mirror, the cheapest exact prior)."""
+        return "mirror" if self.hparams.group == "auto" else self.hparams.group
+
+    @property
+    def axis(self) -> int:
+        if self.hparams.group_axis is not None:
+            return int(self.hparams.group_axis)
+        spacing = self.hparams.target_spacing
+        if self.group_name == "inplane" and spacing is not None:
+            return int(np.argmax(spacing))
+        return 2 if self.group_name == "inplane" else 0
+
+    @property
+    def levels(self) -> int:
+        return len(self.hparams.channels or DEFAULT_CHANNELS)
+
+    def build_network(self, equivariant: bool) -> torch.nn.Module:
+        h = self.hparams
+        channels = list(h.channels or DEFAULT_CHANNELS)
+        args = (h.in_channels, h.n_classes)
+        if not equivariant and h.plain_channels == "matched":
+            target = count_parameters(
+                build_network(True, *args, channels, self.group_name, self.axis, h.convs_per_level)
             )
             channels = matched_plain_channels(
-                target, h.in_channels, h.n_classes, widths, h.convs_per_level, h.norm
+                target, *args, channels, h.convs_per_level, h.norm
             )
-        return build_plain_unet(h.in_channels, h.n_classes, channels, h.convs_per_level, h.norm)
+        return build_network(
+            equivariant,
+            *args,
+            channels,
+            self.group_name,
+            self.axis,
+            h.convs_per_level,
+            h.norm,
+            h.deep_supervision,
+        )
 
-    def _symmetry_key(self) -> tuple[str, int | None]:
-        inplane = self.hparams.rotations == "inplane"
-        return self.hparams.rotations, self.through_plane_axis() if inplane else None
-
-    def through_plane_axis(self) -> int:
-        spacing = self.hparams.target_spacing
-        return int(np.argmax(spacing)) if spacing is not None else 2
+    def describe_network(self) -> str:
+        kind = f"{self.group_name}-equivariant" if self.equivariant else "plain"
+        extra = f", |G|={group_order(self.group_name)}" if self.equivariant else ""
+        return (
+            f"{kind} U-Net{extra}, channels {list(self.hparams.channels or DEFAULT_CHANNELS)}, "
+            f"{count_parameters(self.net):,} parameters"
+        )
 
     # ----- data plumbing -------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -132,30 +145,34 @@ class MedSegTask(GDLTask):
         dm = self.trainer.datamodule if self._trainer is not None else None
         if dm is None or getattr(dm, "data", None) is None:
             return
-        if self.symmetry == "equivariant" and not is_valid_size(dm.patch_size, self.levels):
+        h = self.hparams
+        before = (h.channels, self.group_name, self.axis)
+        h.update(dm.plan.to_hparams())
+        net_plan = dm.network_plan
+        if h.channels is None:
+            h.channels = list(net_plan.channels)
+        if h.group == "auto":
+            h.group = net_plan.group
+            h.group_axis = net_plan.axis if h.group_axis is None else h.group_axis
+        h.patch_size = dm.patch_size
+        if self.equivariant and not is_valid_size(dm.patch_size, self.levels):
             raise UserInputError(
                 f"--data.patch_size {dm.patch_size} breaks exact equivariance for a "
                 f"{self.levels}-level U-Net; use {valid_size(dm.patch_size, self.levels)} "
                 f"(sizes k*{2 ** (self.levels - 1)}+1)"
             )
-        before = self._symmetry_key()
-        self.hparams.update(dm.plan.to_hparams())
-        self.hparams.patch_size = dm.patch_size
-        if self._symmetry_key() != before:
-            # The data decided the symmetry (anisotropic spacing -> in-plane rotations
-            # only): rebuild the network before the optimiser is created.
-            log.warning(
-                "rotations=%s about axis %d for this data: rebuilding the %s network",
-                self.hparams.rotations,
-                self.through_plane_axis(),
-                self.symmetry,
-            )
-            self.net = self.build_network()
+        if (h.channels, self.group_name, self.axis) != before:
+            self.rebuild_network()  # before the optimiser is created
+        if self.global_rank == 0:
+            print(f"gdl-medseg network: {self.describe_network()}", flush=True)
 
     def on_train_epoch_start(self) -> None:
         dm = self.trainer.datamodule
         if dm is not None and hasattr(dm, "train_set"):
             dm.train_set.set_epoch(self.current_epoch)
+
+    def on_fit_end(self) -> None:
+        decide_postprocessing(self)
 
     @property
     def plan_hparams(self) -> dict[str, Any]:
@@ -164,18 +181,33 @@ class MedSegTask(GDLTask):
             raise UserInputError("this checkpoint has no preprocessing plan (was it trained?)")
         return {k: h[k] for k in ("target_spacing", "channel_norm", "intensity_stats", "rotations")}
 
-    # ----- model -----------------------------------------------------------------
+    @property
+    def window(self) -> int:
+        """The sliding-window edge: the training patch, valid for the network's depth."""
+        return valid_size(int(self.hparams.patch_size or 33), self.levels)
+
+    # ----- training ------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, in_channels, D, H, W) -> logits (B, n_classes, D, H, W)."""
+        """(B, in_channels, D, H, W) -> logits (B, n_classes, D, H, W) (a list with deep
+        supervision in training mode: full resolution first)."""
         return self.net(x)
 
     def step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> StepOutput:
         image, label = batch
-        logits = self(image)
-        loss = F.cross_entropy(logits, label)
-        if self.hparams.dice_weight:
-            loss = loss + self.hparams.dice_weight * soft_dice_loss(logits, label)
-        return StepOutput(loss, logits.argmax(1), label, batch_size=image.shape[0])
+        outputs = self(image)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        # nnU-Net's deep-supervision weights: 1, 1/2, 1/4, ... normalised (stage k sees
+        # the label sampled at stride 2^k, as the stride-2 pooling samples voxels).
+        weights = torch.tensor([0.5**k for k in range(len(outputs))])
+        weights = weights / weights.sum()
+        loss = image.new_zeros(())
+        for k, (w, logits) in enumerate(zip(weights.tolist(), outputs)):
+            target = label[:, :: 2**k, :: 2**k, :: 2**k] if k else label
+            term = F.cross_entropy(logits, target)
+            if self.hparams.dice_weight:
+                term = term + self.hparams.dice_weight * soft_dice_loss(logits, target)
+            loss = loss + w * term
+        return StepOutput(loss, outputs[0].argmax(1), label, batch_size=image.shape[0])
 
     def configure_metrics(self) -> torchmetrics.MetricCollection:
         metrics: dict[str, torchmetrics.Metric] = {
@@ -184,75 +216,51 @@ class MedSegTask(GDLTask):
         metrics["dice_mean"] = MeanDice(len(self.label_names))
         return torchmetrics.MetricCollection(metrics, compute_groups=False)
 
+    def selection_metric(self) -> SelectionMetric:
+        return SelectionMetric("val/dice_mean", "max")
+
     # ----- symmetry --------------------------------------------------------------
-    def rotation_elements(self) -> list[torch.Tensor]:
-        """The cube rotations that are physical for this data (all 24, or 4 in-plane)."""
-        elements = OctahedralGroup().elements
-        if self.hparams.rotations != "inplane" or self.hparams.target_spacing is None:
-            return list(elements)
-        through = self.through_plane_axis()
-        return [r for r in elements if int(r[through, through]) == 1]
+    def group(self):
+        return make_group(self.group_name, self.axis)
 
     def random_transform(self, batch: Any, generator: torch.Generator) -> Any:
         image, label = batch
-        elements = self.rotation_elements()
+        elements = self.group().elements
         picks = torch.randint(len(elements), (image.shape[0],), generator=generator).tolist()
         image = torch.stack([rotate_grid(elements[k], x) for k, x in zip(picks, image)])
         label = torch.stack([rotate_grid(elements[k], y) for k, y in zip(picks, label)])
         return image, label
 
-    def check_symmetry(
-        self, input_path: str | None = None, dtype: torch.dtype = torch.float64
-    ) -> EquivarianceReport:
-        """Whole-network check over the cube rotations, before and (if possible) after export."""
-        x = self.symmetry_input(input_path).to(dtype)
-        group = OctahedralGroup()
-        act = OctahedralGroup.act_on_grid
-        elements = self.rotation_elements()
-        per_element: list[ElementError] = []
-        original_dtype = next(self.net.parameters()).dtype
-        was_training = self.net.training
-        # Cast in train mode so escnn re-expands its filters in the checked dtype when
-        # eval() runs (a cached float32 filter would cap the float64 check at ~1e-7).
-        self.net.train().to(dtype).eval()
-        try:
-            nets: dict[str, Any] = {"escnn" if hasattr(self.net, "export") else "plain": self.net}
-            if hasattr(self.net, "export"):
-                nets["exported"] = self.net.export().to(dtype)
-            for name, net in nets.items():
-                report = check_equivariance(net, group, x, act, act, elements=elements)
-                per_element += [
-                    ElementError(f"{name}:{e.element}", e.max_abs, e.max_rel)
-                    for e in report.per_element
-                ]
-        finally:
-            self.net.train().to(original_dtype).train(was_training)
-        return EquivarianceReport(group.name, tuple(per_element))
+    def symmetry_check(self, input_path: str | None, dtype: torch.dtype) -> SymmetryCheck:
+        """The whole network (and its plain-PyTorch export, for escnn) over the group."""
+        # escnn caches its expanded filters when put in eval mode: expand them again in
+        # this copy's dtype (a cached float32 filter caps a float64 check at ~1e-7).
+        self.net.train()
+        self.net.eval()
+        nets = [self.net]
+        if hasattr(self.net, "export"):
+            nets.append(self.net.export().to(dtype))
+        group = self.group()
+
+        def act(g: torch.Tensor, y: Any) -> Any:
+            if isinstance(y, tuple):
+                return tuple(rotate_grid(g, t) for t in y)
+            return rotate_grid(g, y)
+
+        def fn(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            return tuple(net(x) for net in nets)
+
+        return SymmetryCheck(fn, group, self.symmetry_input(input_path).to(dtype), act, act)
 
     def symmetry_input(self, input_path: str | None) -> torch.Tensor:
         """(1, C, P, P, P): a preprocessed crop of ``input_path``, or seeded noise."""
-        size = valid_size(int(self.hparams.patch_size), self.levels)
+        size = self.window
         if input_path is None:
             g = torch.Generator().manual_seed(0)
             return torch.randn(1, self.hparams.in_channels, size, size, size, generator=g)
-        from gdl_medseg.predict import load_and_preprocess
-
-        image = load_and_preprocess([input_path], self.plan_hparams)[0]  # (C, X, Y, Z)
+        from gdl_medseg.data.preprocess import load_and_preprocess
         from gdl_medseg.data.sampler import crop_padded
 
+        image = load_and_preprocess([input_path], self.plan_hparams)[0]  # (C, X, Y, Z)
         start = (np.array(image.shape[1:]) - size) // 2
         return torch.from_numpy(crop_padded(image, start, size))[None]
-
-
-def equivariant_parameter_count(
-    in_channels: int,
-    n_classes: int,
-    widths: list[int],
-    convs_per_level: int,
-    group: str,
-    norm: str = "instance",
-) -> int:
-    from gdl_medseg.model.equivariant_unet import EquivariantUNet
-
-    net = EquivariantUNet(in_channels, n_classes, widths, convs_per_level, group=group, norm=norm)
-    return count_parameters(net)

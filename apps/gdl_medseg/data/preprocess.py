@@ -17,14 +17,18 @@ The *plan* is computed once from the training cases:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gdl_medseg.data.layout import Volume
+from gdl_medseg.data.layout import Volume, load_volume
+from gdl_science.io import UserInputError
 
 log = logging.getLogger(__name__)
 ANISOTROPY_LIMIT = 3.0
@@ -170,3 +174,20 @@ def preprocess_image(
 def preprocess_label(label: Volume, shape: tuple[int, ...]) -> np.ndarray:
     ras, _ = to_ras(label.data, label.affine)
     return resample(ras[None].astype(np.uint8), shape, is_label=True)[0]
+
+
+def load_and_preprocess(
+    files: Sequence[str | Path], plan_hparams: dict[str, Any]
+) -> tuple[np.ndarray, Volume, tuple[int, int, int]]:
+    """Channel files -> (preprocessed image (C, X', Y', Z'), first channel Volume, RAS shape)."""
+    plan = Plan.from_hparams(plan_hparams)
+    volumes = [load_volume(p) for p in files]
+    ref = volumes[0]
+    for path, vol in zip(files[1:], volumes[1:]):
+        if vol.data.shape != ref.data.shape or not np.allclose(vol.affine, ref.affine, atol=1e-3):
+            raise UserInputError(f"{path}: shape or affine differs from {files[0]}")
+    for path, vol in zip(files, volumes):
+        if not np.isfinite(vol.data).all():
+            raise UserInputError(f"{path}: contains NaN or infinite intensities")
+    image, ras_shape, _ = preprocess_image(volumes, plan)
+    return image, ref, ras_shape

@@ -5,7 +5,12 @@ A training item is a cube patch (C, P, P, P) with its label (P, P, P). With prob
 of a random present class; otherwise its position is uniform. Cases smaller than the
 patch are zero-padded. Items are a pure function of (seed, epoch, index), so runs are
 reproducible with any number of workers. ``patch_size`` should be a valid size for the
-network (``model.sizes.is_valid_size``) so that training sees exactly equivariant inputs.
+network (``layers.sizes.is_valid_size``) so that training sees exactly equivariant inputs.
+
+``augment=True`` applies ``augment.augment_patch`` (nnU-Net's spatial and intensity
+augmentation) to training patches. ``centred=True`` (validation) gives one patch per
+case, centred on its foreground centroid: on data whose cases fit in a patch (such as
+Hippocampus) that is the whole structure, so validation Dice is a whole-case Dice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from gdl_medseg.data.augment import augment_patch
 from gdl_medseg.data.cache import CachedCase
 
 
@@ -40,6 +46,8 @@ class PatchDataset(Dataset):
         foreground_fraction: float = 0.33,
         seed: int = 0,
         fixed: bool = False,
+        augment: bool = False,
+        centred: bool = False,
     ) -> None:
         if not cases:
             raise ValueError("PatchDataset needs at least one case")
@@ -49,21 +57,32 @@ class PatchDataset(Dataset):
         self.foreground_fraction = foreground_fraction
         self.seed = seed
         self.fixed = fixed  # validation: the same patches every epoch
+        self.augment = augment
+        self.centred = centred
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return self.samples
+        return len(self.cases) if self.centred else self.samples
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         epoch = 0 if self.fixed else self.epoch
         rng = np.random.default_rng([self.seed, epoch, index])
-        case = self.cases[index % len(self.cases)]
+        # Walk through the cases across epochs, so every case is used even when an epoch
+        # draws fewer patches than there are cases.
+        case = self.cases[(index + epoch * self.samples) % len(self.cases)]
         spatial = np.array(case.label.shape)
         p = self.patch_size
-        if len(case.foreground) and rng.random() < self.foreground_fraction:
+        if self.centred:
+            centre = (
+                np.rint(case.foreground[:, 1:].mean(0)).astype(int)
+                if len(case.foreground)
+                else spatial // 2
+            )
+            start = centre - p // 2
+        elif len(case.foreground) and rng.random() < self.foreground_fraction:
             classes = np.unique(case.foreground[:, 0])
             cls = rng.choice(classes)
             rows = case.foreground[case.foreground[:, 0] == cls]
@@ -74,4 +93,6 @@ class PatchDataset(Dataset):
             start -= np.maximum(p - spatial, 0) // 2  # centre cases smaller than the patch
         image = crop_padded(case.image, start, p)
         label = crop_padded(case.label, start, p)
+        if self.augment:
+            image, label = augment_patch(image.astype(np.float32), label, rng)
         return torch.from_numpy(image.astype(np.float32)), torch.from_numpy(label.astype(np.int64))

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from gdl_medseg.model.plain_layers import FieldInstanceNorm3d
+from gdl_medseg.layers.plain_layers import FieldInstanceNorm3d
 from gdl_science.symmetry import rotate_grid
 from gdl_science.symmetry.escnn_compat import import_escnn
 from gdl_science.symmetry.escnn_fields import cube_rotations_of, representation_matrix

@@ -22,9 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gdl_medseg.model.escnn_layers import ExactR3Conv, equivariant_block
-from gdl_medseg.model.plain_layers import BlurPool3d, upsample_to
-from gdl_medseg.model.unet import UNet
+from gdl_medseg.layers.escnn_layers import ExactR3Conv, equivariant_block
+from gdl_medseg.layers.plain_layers import BlurPool3d, upsample_to
+from gdl_medseg.layers.unet import UNet
 from gdl_science.symmetry.escnn_compat import import_escnn
 
 escnn = import_escnn()

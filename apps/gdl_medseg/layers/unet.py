@@ -5,6 +5,10 @@
       -> upsample to skip_{L-2}, concat [up, skip] -> decoder[0] -> ... -> head
       -> logits (B, n_classes, D, H, W)
 
+Deep supervision (nnU-Net): with ``aux_heads``, training-mode forward also returns the
+logits of the coarser decoder stages, [full, 1/2, 1/4, ...] (each (B, K, d, h, w) at its
+stage's size); eval-mode forward always returns the full-resolution logits only.
+
 ``build_plain_unet`` makes it from Conv3d/BatchNorm3d/ELU with given channel widths;
 ``EquivariantUNet.export()`` fills the same topology with the plain modules escnn
 exports, so an exported network runs without escnn.
@@ -17,7 +21,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from gdl_medseg.model.plain_layers import BlurPool3d, plain_block, upsample_to
+from gdl_medseg.layers.plain_layers import BlurPool3d, plain_block, upsample_to
+from gdl_science.blueprint import match_parameter_count
 
 
 class UNet(nn.Module):
@@ -30,6 +35,7 @@ class UNet(nn.Module):
         decoders: Sequence[nn.Module],
         head: nn.Module,
         move_axis: tuple[int, int] | None = None,
+        aux_heads: Sequence[nn.Module] = (),
     ) -> None:
         """``move_axis=(a, b)``: run the layers with spatial axis a moved to b (an exported
         in-plane network turns about grid axis b), and move it back on output."""
@@ -41,27 +47,36 @@ class UNet(nn.Module):
         self.pools = nn.ModuleList(pools)
         self.decoders = nn.ModuleList(decoders)
         self.head = head
+        # aux_heads[j] reads decoder j's output (the coarsest first); the last decoder's
+        # output goes to ``head``.
+        if len(aux_heads) not in (0, len(decoders) - 1):
+            raise ValueError("deep supervision needs one aux head per decoder but the last")
+        self.aux_heads = nn.ModuleList(aux_heads)
 
     @property
     def levels(self) -> int:
         return len(self.encoders)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
         if self.move_axis is not None and self.move_axis[0] != self.move_axis[1]:
             a, b = self.move_axis
             return self._forward(x.movedim(2 + a, 2 + b)).movedim(2 + b, 2 + a)
         return self._forward(x)
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
         skips = []
         for level, encoder in enumerate(self.encoders):
             x = encoder(x)
             if level < len(self.pools):
                 skips.append(x)
                 x = self.pools[level](x)
-        for decoder, skip in zip(self.decoders, reversed(skips)):
+        aux = []
+        for j, (decoder, skip) in enumerate(zip(self.decoders, reversed(skips))):
             x = decoder(torch.cat([upsample_to(x, skip.shape[2:]), skip], dim=1))
-        return self.head(x)
+            if self.training and j < len(self.aux_heads):
+                aux.append(self.aux_heads[j](x))
+        out = self.head(x)
+        return [out, *reversed(aux)] if aux else out
 
 
 def build_plain_unet(
@@ -70,6 +85,7 @@ def build_plain_unet(
     channels: Sequence[int],
     convs_per_level: int = 2,
     norm: str = "instance",
+    deep_supervision: bool = False,
 ) -> UNet:
     """A plain U-Net; ``channels[i]`` feature maps at level i (same pooling as the escnn one)."""
     channels = list(channels)
@@ -83,7 +99,12 @@ def build_plain_unet(
         for i in reversed(range(len(channels) - 1))
     ]
     head = nn.Conv3d(channels[0], n_classes, kernel_size=1)
-    return UNet(encoders, pools, decoders, head)
+    aux = (
+        [nn.Conv3d(channels[i], n_classes, 1) for i in reversed(range(1, len(channels) - 1))]
+        if deep_supervision
+        else []
+    )
+    return UNet(encoders, pools, decoders, head, aux_heads=aux)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -98,20 +119,11 @@ def matched_plain_channels(
     convs_per_level: int,
     norm: str = "instance",
 ) -> list[int]:
-    """Channel widths proportional to ``widths`` whose plain U-Net has about ``target_params``.
+    """Channel widths proportional to ``widths`` whose plain U-Net has about ``target_params``."""
 
-    Parameters grow quadratically with the scale, so we bisect on it.
-    """
-
-    def params(scale: float) -> int:
-        chans = [max(1, round(scale * w)) for w in widths]
+    def count(chans: list[int]) -> int:
         return count_parameters(
             build_plain_unet(in_channels, n_classes, chans, convs_per_level, norm)
         )
 
-    lo, hi = 0.05, 64.0
-    for _ in range(40):
-        mid = (lo * hi) ** 0.5
-        lo, hi = (mid, hi) if params(mid) < target_params else (lo, mid)
-    best = min((lo, hi), key=lambda s: abs(params(s) - target_params))
-    return [max(1, round(best * w)) for w in widths]
+    return match_parameter_count(widths, count, target_params)

@@ -1,0 +1,95 @@
+"""The medseg networks, built from the task's primitive hyperparameters.
+
+One U-Net topology (``layers.unet.UNet``), three ways to fill it:
+- ``none``/``augment``: plain Conv3d blocks with ``channels[i]`` feature maps at level i;
+- equivariant, group ``mirror`` or ``flips``: group convolutions (``layers.group_conv``)
+  on regular fields of a reflection group, the same channel counts as the plain net
+  (``channels[i] / |G|`` fields), so the compute is the plain net's;
+- equivariant, group ``octahedral`` or ``inplane``: escnn's steerable convolutions on
+  regular fields of the 24 cube rotations (or C4 about one axis), ``layers.escnn_unet``.
+
+All map (B, in_channels, D, H, W) -> logits (B, n_classes, D, H, W); in training mode
+with deep supervision they return [full, 1/2, 1/4, ...] logits (``UNet.forward``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+from gdl_medseg.layers.group_conv import GroupHead, group_block
+from gdl_medseg.layers.groups import GridGroup, make_group
+from gdl_medseg.layers.plain_layers import BlurPool3d
+from gdl_medseg.layers.unet import UNet, build_plain_unet, count_parameters
+
+ESCNN_GROUPS = {"octahedral": 24, "inplane": 4}  # channels of one escnn regular field
+
+
+def build_group_unet(
+    group: GridGroup,
+    in_channels: int,
+    n_classes: int,
+    fields: Sequence[int],
+    convs_per_level: int = 2,
+    deep_supervision: bool = False,
+) -> UNet:
+    """A G-CNN U-Net: ``fields[i]`` regular fields (|G| channels each) at level i."""
+    n = len(group)
+    fields = list(fields)
+    encoders = [
+        group_block(group, in_channels if i == 0 else fields[i - 1], f, convs_per_level, i == 0)
+        for i, f in enumerate(fields)
+    ]
+    pools = [BlurPool3d(f * n) for f in fields[:-1]]
+    decoders = [
+        group_block(group, fields[i + 1] + fields[i], fields[i], convs_per_level)
+        for i in reversed(range(len(fields) - 1))
+    ]
+    head = GroupHead(n, fields[0], n_classes)
+    aux = (
+        [GroupHead(n, fields[i], n_classes) for i in reversed(range(1, len(fields) - 1))]
+        if deep_supervision
+        else []
+    )
+    return UNet(encoders, pools, decoders, head, aux_heads=aux)
+
+
+def group_order(group: str) -> int:
+    return ESCNN_GROUPS[group] if group in ESCNN_GROUPS else len(make_group(group))
+
+
+def build_network(
+    equivariant: bool,
+    in_channels: int,
+    n_classes: int,
+    channels: Sequence[int],
+    group: str,
+    axis: int,
+    convs_per_level: int = 2,
+    norm: str = "instance",
+    deep_supervision: bool = False,
+) -> nn.Module:
+    """The network; ``channels[i]`` feature maps at level i in every mode.
+
+    The equivariant nets round ``channels[i]`` to whole regular fields (at least one).
+    """
+    channels = list(channels)
+    if not equivariant:
+        return build_plain_unet(
+            in_channels, n_classes, channels, convs_per_level, norm, deep_supervision
+        )
+    order = group_order(group)
+    fields = [max(1, round(c / order)) for c in channels]
+    if group in ESCNN_GROUPS:
+        from gdl_medseg.layers.escnn_unet import EquivariantUNet
+
+        return EquivariantUNet(
+            in_channels, n_classes, fields, convs_per_level, group=group, axis=axis, norm=norm
+        )
+    return build_group_unet(
+        make_group(group, axis), in_channels, n_classes, fields, convs_per_level, deep_supervision
+    )
+
+
+__all__ = ["build_group_unet", "build_network", "count_parameters", "group_order"]
