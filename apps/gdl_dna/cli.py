@@ -1,4 +1,5 @@
-"""``gdl-dna``: fit/validate/test (LightningCLI), predict, check-symmetry, explain."""
+"""``gdl-dna``: fit/validate/test (LightningCLI), predict, check-symmetry, explain,
+variant-effect."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from gdl_dna.datamodule import DNADataModule
 from gdl_dna.explain import EXPLAIN
 from gdl_dna.predict import add_predict_arguments, predict
 from gdl_dna.task import DNATask
+from gdl_dna.variant_effect import VARIANT_EFFECT
 from gdl_science.cli import AppSpec, run_app
 
 SPEC = AppSpec(
@@ -16,12 +18,13 @@ SPEC = AppSpec(
     datamodule_class=DNADataModule,
     predict=predict,
     add_predict_arguments=add_predict_arguments,
-    commands={"explain": EXPLAIN},
+    commands={"explain": EXPLAIN, "variant-effect": VARIANT_EFFECT},
     links=(
         ("data.label_names", "model.label_names"),
         ("data.task_kind", "model.task_type"),
         ("data.class_names", "model.class_names"),
-        ("data.window", "model.sequence_length"),
+        ("data.sequence_length", "model.sequence_length"),
+        ("data.fixed_window", "model.fixed_window"),
     ),
     description="gdl-dna: reverse-complement-equivariant DNA sequence models.",
 )

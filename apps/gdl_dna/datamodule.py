@@ -2,12 +2,13 @@
 
 ``path`` is a TSV/CSV with a ``sequence`` column, a FASTA/FASTQ (with ``labels``, a
 table keyed by id) or a BED (with ``genome``). Without ``path`` it generates the
-embedded planted-motif data set (real JASPAR motifs, ``data_recipes.dna_planted_motifs``)
+embedded planted-motif data set (real JASPAR motifs, ``gdl_dna.data.planted_motifs``)
 in memory, so ``gdl-dna fit --config configs/dna/default.yaml`` needs no data.
 
-The attributes ``label_names``, ``task_kind``, ``class_names`` and ``window`` are linked
-to the model's arguments by the CLI; reading them loads the data once (the file is
-validated then, so a bad file fails before any training starts).
+The attributes ``label_names``, ``task_kind``, ``class_names``, ``sequence_length`` and
+``fixed_window`` are linked to the model's arguments by the CLI; reading them loads the
+data once (the file is validated then, so a bad file fails before any training starts).
+Items keep their own length: the model pads each batch by its window rule.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from torch.utils.data import DataLoader
 
-from gdl_dna.data.dataset import SequenceDataset
+from gdl_dna.data.dataset import SequenceDataset, collate_sequences
 from gdl_dna.data.labels import LabelSpec, build_targets
 from gdl_dna.data.loading import LabelledData, load_labelled, split_records
+from gdl_dna.data.planted_motifs import DEFAULT_MOTIFS, generate
 from gdl_dna.data.records import SequenceRecord
+from gdl_science.io import UserInputError
 from gdl_science.training import GDLDataModule
 
 TaskType = Literal["auto", "binary", "multiclass", "regression"]
@@ -33,7 +35,7 @@ class DNADataModule(GDLDataModule):
         path: str | None = None,
         labels: str | None = None,
         genome: str | None = None,
-        window: int = 200,
+        window: int | Literal["auto"] = "auto",
         task_type: TaskType = "auto",
         label_columns: list[str] | None = None,
         split: SplitMode = "random",
@@ -42,6 +44,7 @@ class DNADataModule(GDLDataModule):
         val_chroms: list[str] | None = None,
         test_chroms: list[str] | None = None,
         embedded_n: int = 2000,
+        embedded_length: int = 200,
         embedded_motifs: list[str] | None = None,
         embedded_background: Literal["iid", "dinuc"] = "iid",
         batch_size: int = 64,
@@ -53,22 +56,28 @@ class DNADataModule(GDLDataModule):
             path: labelled input (TSV/CSV, FASTA/FASTQ[.gz], BED); None = embedded data.
             labels: label table keyed by ``id`` (FASTA/FASTQ input).
             genome: indexed genome FASTA (BED input).
-            window: every sequence is centre-cropped/padded to this length (RC-safe).
+            window: ``auto`` (default): the longest sequence, nothing cropped, each batch
+                padded to its own longest sequence with a mask; or a fixed length every
+                sequence is centre-cropped/padded to (RC-safe; a warning counts crops).
             task_type: binary (incl. multi-label), multiclass, regression, or auto.
             label_columns: which label columns to use (default: every column except id,
                 sequence, split and the BED field names chrom/start/end/name/score/strand).
             split: random (seeded fractions), chrom (val/test_chroms), column (``split``).
-            embedded_*: size, JASPAR matrix ids and background of the embedded set.
+            embedded_*: size, sequence length, JASPAR matrix ids and background of the
+                embedded set.
         """
         super().__init__(path=path, batch_size=batch_size, num_workers=num_workers, seed=seed)
+        if window != "auto" and (not isinstance(window, int) or window < 1):
+            raise UserInputError(f"data.window must be 'auto' or a positive length, got {window!r}")
         self.labels, self.genome, self.window = labels, genome, window
         self.task_type, self.label_columns = task_type, label_columns
         self.split, self.val_fraction, self.test_fraction = split, val_fraction, test_fraction
         self.val_chroms, self.test_chroms = list(val_chroms or []), list(test_chroms or [])
         self.embedded_n, self.embedded_background = embedded_n, embedded_background
+        self.embedded_length = embedded_length
         self.embedded_motifs = embedded_motifs
         self._data: LabelledData | None = None
-        self._datasets: dict[str, SequenceDataset] = {}
+        self.collate_fn = collate_sequences
 
     # ----- what the CLI links into the model -------------------------------------
     @property
@@ -89,18 +98,31 @@ class DNADataModule(GDLDataModule):
     def class_names(self) -> list[str]:
         return self.loaded.spec.classes
 
+    @property
+    def sequence_length(self) -> int:
+        """The user's window, or (``auto``) the longest sequence in the data."""
+        if self.window != "auto":
+            return int(self.window)
+        return int(self.sequence_lengths().max())
+
+    @property
+    def fixed_window(self) -> bool:
+        return self.window != "auto"
+
+    def sequence_lengths(self) -> np.ndarray:
+        """(N,) length of every record."""
+        return np.array([len(r.sequence) for r in self.loaded.records])
+
     # ----- loading -----------------------------------------------------------------
     def _load(self) -> LabelledData:
         if self.path is not None:
             return load_labelled(
                 self.path, self.labels, self.genome, self.label_columns, self.task_type
             )
-        from data_recipes.dna_planted_motifs import DEFAULT_MOTIFS, generate
-
         motifs = self.embedded_motifs or list(DEFAULT_MOTIFS)
         names, rows = generate(
             self.embedded_n,
-            self.window,
+            self.embedded_length,
             motifs,
             background=self.embedded_background,
             seed=self.seed,
@@ -113,7 +135,7 @@ class DNADataModule(GDLDataModule):
         return LabelledData(records, LabelSpec("binary", names, []), targets)
 
     def setup(self, stage: str | None = None) -> None:
-        if self._datasets:
+        if self.datasets:
             return
         data = self.loaded
         parts = split_records(
@@ -127,19 +149,8 @@ class DNADataModule(GDLDataModule):
         )
         for name, idx in zip(("train", "val", "test"), parts):
             seqs = [data.records[i].sequence for i in idx]
-            self._datasets[name] = SequenceDataset(
-                seqs, data.targets[np.asarray(idx, dtype=int)], self.window
-            )
+            self.datasets[name] = SequenceDataset(seqs, data.targets[np.asarray(idx, dtype=int)])
 
     def split_sizes(self) -> dict[str, int]:
         self.setup()
-        return {k: len(v) for k, v in self._datasets.items()}
-
-    def train_dataloader(self) -> DataLoader:
-        return self.make_loader(self._datasets["train"], shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self.make_loader(self._datasets["val"], shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self.make_loader(self._datasets["test"], shuffle=False)
+        return {k: len(v) for k, v in self.datasets.items()}

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gdl_dna.data import encode_window, iter_records
+from gdl_dna.data import encode, iter_records
 from gdl_dna.task import DNATask
 from gdl_science.cli import Command
 from gdl_science.io import (
@@ -37,23 +37,35 @@ COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
 
 
 @torch.no_grad()
-def ism(task: DNATask, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """(4, L) one-hot -> (n_outputs, 4, L) output change of every single-base substitution."""
+def ism(
+    task: DNATask, x: torch.Tensor, batch_size: int = 256, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(4, L) one-hot (and (1, L) padding mask) -> (n_outputs, 4, L) output change of
+    every single-base substitution."""
     length = x.shape[1]
-    ref = task.predict_values(x[None])[0]  # (n,)
+    m = None if mask is None else mask[None]
+    ref = task.predict_values(x[None], m)[0]  # (n,)
     mutants = x[None].repeat(4 * length, 1, 1)  # mutant (b, t) at row b * L + t
     rows = torch.arange(4 * length)
     bases, positions = rows // length, rows % length
     mutants[rows, :, positions] = 0.0
     mutants[rows, bases, positions] = 1.0
-    outs = torch.cat([task.predict_values(m) for m in mutants.split(batch_size)])
+    outs = torch.cat(
+        [
+            task.predict_values(b, None if m is None else m.expand(len(b), -1, -1))
+            for b in mutants.split(batch_size)
+        ]
+    )
     return (outs - ref).T.reshape(-1, 4, length)
 
 
-def symmetrised_ism(task: DNATask, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def symmetrised_ism(
+    task: DNATask, x: torch.Tensor, batch_size: int = 256, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Average of ISM(x) and ISM(RC x) mapped back to x (base b <-> 3-b, t <-> L-1-t)."""
-    forward = ism(task, x, batch_size)
-    reverse = ism(task, x.flip(0, 1), batch_size).flip(1, 2)
+    forward = ism(task, x, batch_size, mask)
+    rc_mask = None if mask is None else mask.flip(-1)
+    reverse = ism(task, x.flip(0, 1), batch_size, rc_mask).flip(1, 2)
     return 0.5 * (forward + reverse)
 
 
@@ -146,8 +158,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"skipped {record.describe()}: {record.error}", file=sys.stderr)
             bad += 1
             continue
-        x = encode_window(record.sequence, task.sequence_length).to(device)
-        scores = symmetrised_ism(task, x, args.batch_size).cpu().numpy()
+        (group,) = task.frame([encode(record.sequence)])  # one sequence: one frame
+        x = group.x[0].to(device)
+        mask = None if group.mask is None else group.mask[0].to(device)
+        scores = symmetrised_ism(task, x, args.batch_size, mask).cpu().numpy()
         one_hot = x.cpu().numpy()
         name = _safe_name(record.id)
         with atomic_path(out_dir / f"{name}.npz") as tmp, open(tmp, "wb") as fh:

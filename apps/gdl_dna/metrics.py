@@ -1,4 +1,4 @@
-"""Epoch metrics per label and macro: auROC/auPRC/accuracy or Pearson/Spearman/MSE.
+"""Epoch metrics per label and macro: auROC/auPRC/accuracy/MCC or Pearson/Spearman/MSE.
 
 Predictions and targets of a stage are gathered with ``CatMetric`` (synced across DDP
 ranks) and scored at the end of the epoch, with missing targets masked per label
@@ -42,10 +42,20 @@ def _mean(values: list[float]) -> float:
     return sum(finite) / len(finite) if finite else float("nan")
 
 
+def mcc(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Matthews correlation of 0/1 predictions and targets (0 when a margin is constant)."""
+    p, t = pred.double(), target.double()
+    tp, tn = float((p * t).sum()), float(((1 - p) * (1 - t)).sum())
+    fp, fn = float((p * (1 - t)).sum()), float(((1 - p) * t).sum())
+    denom = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return (tp * tn - fp * fn) / denom if denom > 0 else 0.0
+
+
 def binary_metrics(probs: torch.Tensor, target: torch.Tensor, names: list[str]) -> dict[str, float]:
-    """Per-label and macro auROC, auPRC, accuracy; probs/target (N, T), target NaN = missing."""
+    """Per-label and macro auROC, auPRC, accuracy and MCC (at 0.5); probs/target (N, T),
+    target NaN = missing."""
     out: dict[str, float] = {}
-    per: dict[str, list[float]] = {"auroc": [], "auprc": [], "accuracy": []}
+    per: dict[str, list[float]] = {"auroc": [], "auprc": [], "accuracy": [], "mcc": []}
     for j, name in enumerate(names):
         keep = ~torch.isnan(target[:, j])
         p, t = probs[keep, j], target[keep, j].long()
@@ -58,6 +68,7 @@ def binary_metrics(probs: torch.Tensor, target: torch.Tensor, names: list[str]) 
             "accuracy": float(((p > 0.5).long() == t).float().mean())
             if t.numel()
             else float("nan"),
+            "mcc": mcc((p > 0.5).long(), t) if t.numel() else float("nan"),
         }
         for k, v in values.items():
             per[k].append(v)

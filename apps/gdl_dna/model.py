@@ -9,8 +9,11 @@ the comparison users want.
 
 Supported lengths: the convolutions keep the length ("same" padding, odd kernels);
 each pool needs RC-symmetric padding to a multiple of its window, which exists unless
-the window is even and the length odd. ``supported_length`` says which lengths pass
-and the data pipeline windows every sequence to one of them.
+the window is even and the length odd (odd windows take every length).
+``supported_length`` says which lengths pass, ``frame_length`` rounds a length up to
+the nearest one that does, and ``frame_period`` is the step between frames that share
+one pooling grid (``gdl_dna.data.framing`` pads batches to such frames, with a mask
+that ``DNANet`` threads through every stage).
 """
 
 from __future__ import annotations
@@ -24,12 +27,17 @@ from torch import nn
 
 from gdl_dna.layers import (
     KmerEncoding,
+    MaskedBatchNorm1d,
     RCBatchNorm1d,
     RCConv1d,
     RCGlobalPool1d,
     RCPointwise,
     RCPool1d,
     StrandHead,
+    kmer_mask,
+    masked_max,
+    masked_mean,
+    pool_mask,
     pooled_length,
     rc_safe_padding,
 )
@@ -89,6 +97,57 @@ def supported_length(arch: ArchConfig, length: int) -> bool:
     return True
 
 
+def frame_length(arch: ArchConfig, length: int) -> int:
+    """The smallest supported length >= ``length`` (a multiple of all pools always is)."""
+    n = max(length, arch.kmer)
+    while not supported_length(arch, n):
+        n += 1
+    return n
+
+
+def frame_period(arch: ArchConfig) -> int:
+    """Frames W and W + period pool on the same grid relative to their centre.
+
+    Odd windows keep the grid centred for every length of one parity (period 2); an even
+    window shifts it with the padding, so frames must differ by twice the total stride.
+    """
+    windows = [w for w in arch.pool_sizes if w > 1]
+    if all(w % 2 for w in windows):
+        return 2
+    total = 1
+    for w in windows:
+        total *= w
+    return 2 * total
+
+
+class DNANet(Blueprint):
+    """The blueprint with an optional (B, 1, L) padding mask threaded through the stages.
+
+    Without a mask it is the plain composition. With one, normalisations and global
+    pools see only valid positions, activations are re-zeroed on padding, and pools and
+    the k-mer layer shrink the mask with the features (``gdl_dna.layers.masking``).
+    """
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        for name in self.stage_names:
+            stage = getattr(self, name)
+            if mask is None:
+                x = stage(x)
+            elif isinstance(stage, (RCBatchNorm1d, MaskedBatchNorm1d, RCGlobalPool1d, GlobalPool)):
+                x = stage(x, mask)
+            else:
+                x = stage(x)
+                if isinstance(stage, (RCPointwise, nn.ReLU)):
+                    x = x * mask
+                elif isinstance(stage, (RCPool1d, SymmetricMaxPool1d)):
+                    mask = pool_mask(mask, stage.window)
+                elif isinstance(stage, KmerEncoding):
+                    mask = kmer_mask(mask, stage.k)
+            if x.dim() == 2:  # past the global pool: no length left to mask
+                mask = None
+        return x
+
+
 def hidden_types(arch: ArchConfig) -> list[RCFieldType]:
     m = arch.irrep_channels
     return [RCFieldType(regular=c, plus=m, minus=m) for c in arch.channels]
@@ -120,7 +179,7 @@ def build_equivariant(arch: ArchConfig, n_outputs: int) -> Blueprint:
         stages.append(
             ("head", MLPHead(in_type.invariant_size, n_outputs, arch.hidden, arch.dropout))
         )
-    return Blueprint(stages)
+    return DNANet(stages)
 
 
 class SymmetricMaxPool1d(LocalPooling):
@@ -147,8 +206,9 @@ class GlobalPool(nn.Module):
         super().__init__()
         self.reduce = reduce
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.amax(dim=-1) if self.reduce == "max" else x.mean(dim=-1)
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        pooled = masked_max(x, mask) if self.reduce == "max" else masked_mean(x, mask)
+        return pooled.squeeze(-1)
 
 
 def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blueprint:
@@ -162,7 +222,7 @@ def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blue
     ):
         stages += [
             (f"conv{i}", nn.Conv1d(in_ch, c, k, dilation=d, padding=d * (k - 1) // 2)),
-            (f"norm{i}", nn.BatchNorm1d(c)),
+            (f"norm{i}", MaskedBatchNorm1d(c)),
             (f"act{i}", nn.ReLU()),
         ]
         if w > 1:
@@ -172,7 +232,7 @@ def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blue
     n_out = 2 * n_outputs if arch.head == "strand" else n_outputs
     stages.append(("global_pool", GlobalPool(arch.global_pool)))
     stages.append(("head", MLPHead(in_ch, n_out, arch.hidden, arch.dropout)))
-    return Blueprint(stages)
+    return DNANet(stages)
 
 
 def plain_widths(arch: ArchConfig, n_outputs: int, target_parameters: int | None) -> list[int]:

@@ -1,10 +1,12 @@
 """``gdl-dna predict``: stream any input through one or more checkpoints into a TSV.
 
 Output: ``id`` then ``<label>_pred`` per label (per class for multiclass), plus
-``<label>_std`` across checkpoints when several are given. Records stream in batches
-(constant memory apart from the set of ids seen, kept to report duplicates); bad records
-(unknown characters, intervals past a chromosome end, duplicate ids, ...) go to
-``<output>.errors.tsv`` and the run goes on.
+``<label>_std`` across checkpoints when several are given. The core's predict skeleton
+(``gdl_science.io.TablePrediction``) streams, writes atomically and reports; this module
+supplies the records and the batch function. Sequences are padded by the checkpoint's
+window rule (``auto``: any length, nothing cropped; fixed: centre-cropped, counted on
+stderr). Bad records (unknown characters, intervals past a chromosome end, duplicate
+ids, ...) go to ``<output>.errors.tsv`` and the run goes on.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from gdl_dna.data import encode_window, iter_records
+from gdl_dna.data import encode, iter_records
+from gdl_dna.data.framing import count_cropped
 from gdl_dna.task import DNATask
 from gdl_science.io import (
-    ErrorReport,
     Record,
-    StreamingTableWriter,
-    UserInputError,
+    TablePrediction,
     check_output_path,
-    load_task,
+    ensemble_rows,
+    load_ensemble,
+    prediction_columns,
     resolve_device,
-    run_predictions,
 )
 
 
@@ -33,16 +35,19 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", default=None, help="indexed genome FASTA (BED input)")
 
 
-def load_ensemble(paths: Sequence[str], device: torch.device) -> list[DNATask]:
-    tasks = [load_task(DNATask, p).to(device).eval() for p in paths]
-    first = tasks[0]
-    for path, task in zip(paths[1:], tasks[1:]):
-        if task.spec != first.spec or task.sequence_length != first.sequence_length:
-            raise UserInputError(
-                f"{path}: checkpoint predicts {task.spec.output_names()} on windows of "
-                f"{task.sequence_length}, unlike {paths[0]}; ensemble only compatible models"
-            )
-    return tasks
+def signature(task: DNATask) -> tuple:
+    """What checkpoints must share to be averaged: outputs and window rule."""
+    return (tuple(task.spec.output_names()), task.frame_rule)
+
+
+def describe(task: DNATask) -> str:
+    rule = task.frame_rule
+    window = f"window {rule.reference}" if rule.fixed else "window auto"
+    return f"{task.spec.output_names()} with {window}"
+
+
+def load_models(paths: Sequence[str], device: torch.device) -> list[DNATask]:
+    return load_ensemble(DNATask, paths, device, signature, describe)
 
 
 def unique_records(path: str, genome: str | None) -> Iterator[Record]:
@@ -58,38 +63,29 @@ def unique_records(path: str, genome: str | None) -> Iterator[Record]:
 def predict(args: argparse.Namespace) -> int:
     output = check_output_path(args.output, [p for p in (args.input, args.genome) if p])
     device = resolve_device(args.device)
-    tasks = load_ensemble(args.checkpoint, device)
-    window = tasks[0].sequence_length
+    tasks = load_models(args.checkpoint, device)
     stems = tasks[0].spec.output_names()
-    columns = ["id"] + [f"{s}_pred" for s in stems]
-    if len(tasks) > 1:
-        columns += [f"{s}_std" for s in stems]
+    cropped = [0]
 
-    @torch.no_grad()
     def predict_batch(sequences: Sequence[str]) -> list[dict[str, float]]:
-        x = torch.stack([encode_window(s, window) for s in sequences]).to(device)
-        values = torch.stack([t.predict_values(x) for t in tasks])  # (M, B, n)
-        mean, std = values.mean(0).cpu(), values.std(0, unbiased=False).cpu()
-        rows = []
-        for i in range(x.shape[0]):
-            row = {f"{s}_pred": float(mean[i, j]) for j, s in enumerate(stems)}
-            if len(tasks) > 1:
-                row.update({f"{s}_std": float(std[i, j]) for j, s in enumerate(stems)})
-            rows.append(row)
-        return rows
+        one_hots = [encode(s) for s in sequences]
+        cropped[0] += count_cropped([a.shape[1] for a in one_hots], tasks[0].frame_rule)
+        values = torch.stack([t.predict_sequences(one_hots) for t in tasks])  # (M, B, n)
+        return ensemble_rows(values, stems)
 
-    errors = ErrorReport(output)
-    with StreamingTableWriter(output, columns) as writer:
-        summary = run_predictions(
-            unique_records(args.input, args.genome),
-            predict_batch,
-            lambda record, row: writer.write_row({"id": record.id, **row}, order=record.index),
-            batch_size=args.batch_size,
-            errors=errors,
-            desc="predict",
+    run = TablePrediction(
+        app="gdl-dna",
+        input=args.input,
+        output=output,
+        columns=["id", *prediction_columns(stems, len(tasks))],
+        row_of=lambda record, row: {"id": record.id, **row},
+        noun="sequence",
+    )
+    code = run.run(unique_records(args.input, args.genome), predict_batch, args.batch_size)
+    if cropped[0]:
+        print(
+            f"gdl-dna: warning: {cropped[0]} sequence(s) longer than the checkpoint's window "
+            f"{tasks[0].frame_rule.reference} were centre-cropped",
+            file=sys.stderr,
         )
-    errors.write()
-    print(f"predicted {summary.n_ok} sequence(s) -> {output}", file=sys.stderr)
-    if summary.n_ok == 0:
-        print(f"gdl-dna: error: {args.input}: no record could be predicted", file=sys.stderr)
-    return summary.exit_code
+    return code

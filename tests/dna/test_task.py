@@ -6,10 +6,11 @@ import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
-from gdl_dna.data.dataset import SequenceDataset
+from gdl_dna.data.dataset import SequenceDataset, collate_sequences
+from gdl_dna.data.framing import FramedGroup
+from gdl_dna.data.planted_motifs import generate
 from gdl_dna.task import DNATask
 
-from data_recipes.dna_planted_motifs import generate
 from gdl_science.io import UserInputError, load_task
 from gdl_science.symmetry import tolerance
 
@@ -54,9 +55,14 @@ def test_masked_losses_ignore_missing_targets():
     )
 
 
-def test_unsupported_window_and_augment_with_strand_head_are_refused():
-    with pytest.raises(UserInputError, match="window 63 cannot be pooled"):
-        DNATask(sequence_length=63, **TINY)
+def test_any_window_is_padded_up_to_the_pools_rule_and_augment_strand_is_refused():
+    task = DNATask(sequence_length=63, fixed_window=True, **TINY)  # pool 4 needs even length
+    assert task.sequence_length == 64
+    assert "window 63 padded to 64" in task.window_note()
+    assert "even pool window needs an even length" in task.window_note()
+    assert DNATask(sequence_length=64, **TINY).window_note() is None
+    with pytest.raises(UserInputError, match="shorter than the k-mer"):
+        DNATask(sequence_length=2, kmer=3, **TINY)
     with pytest.raises(UserInputError, match="strand-specific"):
         DNATask(sequence_length=64, symmetry="augment", head="strand", **TINY)
 
@@ -64,7 +70,10 @@ def test_unsupported_window_and_augment_with_strand_head_are_refused():
 def test_augment_mode_flips_half_the_batch_and_symmetrises_at_predict_time():
     task = DNATask(label_names=["a"], sequence_length=64, symmetry="augment", **TINY)
     x = _x(64, 64)
-    xt, _ = task.random_transform((x, torch.zeros(64, 1)), torch.Generator().manual_seed(0))
+    group = FramedGroup(torch.arange(64), x, None)
+    gen = torch.Generator().manual_seed(0)
+    (out,), _ = task.random_transform(([group], torch.zeros(64, 1)), gen)
+    xt = out.x
     flipped = [
         (xt[i] == x[i].flip(0, 1)).all().item() and not (xt[i] == x[i]).all().item()
         for i in range(64)
@@ -81,8 +90,11 @@ def _planted_loader(
 ) -> tuple[torch.utils.data.DataLoader, list[str]]:
     names, rows = generate(n, length, seed=seed)
     y = np.array([r[2] for r in rows], dtype=np.float32)
-    ds = SequenceDataset([r[1] for r in rows], y, length)
-    return torch.utils.data.DataLoader(ds, batch_size=32, shuffle=True), names
+    ds = SequenceDataset([r[1] for r in rows], y)
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=32, shuffle=True, collate_fn=collate_sequences
+    )
+    return loader, names
 
 
 def test_overfits_a_tiny_planted_motif_set():
@@ -106,7 +118,7 @@ def test_overfits_a_tiny_planted_motif_set():
     first = None
     for _ in range(40):
         for batch in loader:
-            loss = task.step(batch).loss
+            loss = task.step(task.on_before_batch_transfer(batch, 0)).loss
             opt.zero_grad()
             loss.backward()
             opt.step()

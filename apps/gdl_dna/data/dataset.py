@@ -1,6 +1,12 @@
-"""Validated records -> tensors: sequences are encoded lazily, per item, into a window."""
+"""Validated records -> tensors: sequences are encoded lazily, per item, at their own length.
+
+Items keep their length; the task pads each batch to a frame by its window rule
+(``framing.frame_batch``), so the rule travels with the checkpoint, not with the data.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -15,17 +21,23 @@ def encode_window(sequence: str, window: int) -> torch.Tensor:
 
 
 class SequenceDataset(Dataset):
-    """Items (x (4, window) float32, y) with y (T,) float32 (NaN = missing) or () int64 (-1)."""
+    """Items (one-hot (4, L) float32 array, y) with y (T,) float32 (NaN = missing) or () int64."""
 
-    def __init__(self, sequences: list[str], targets: np.ndarray, window: int) -> None:
+    def __init__(self, sequences: list[str], targets: np.ndarray) -> None:
         if len(sequences) != len(targets):
             raise ValueError(f"{len(sequences)} sequences but {len(targets)} targets")
         self.sequences = sequences
         self.targets = torch.from_numpy(targets)
-        self.window = window
 
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return encode_window(self.sequences[i], self.window), self.targets[i]
+    def __getitem__(self, i: int) -> tuple[np.ndarray, torch.Tensor]:
+        return encode(self.sequences[i]), self.targets[i]
+
+
+def collate_sequences(
+    items: Sequence[tuple[np.ndarray, torch.Tensor]],
+) -> tuple[list[np.ndarray], torch.Tensor]:
+    """A batch of variable-length one-hots (framed later by the task) and stacked targets."""
+    return [x for x, _ in items], torch.stack([y for _, y in items])

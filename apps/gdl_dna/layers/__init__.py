@@ -4,17 +4,31 @@ from gdl_dna.layers.batchnorm import RCBatchNorm1d
 from gdl_dna.layers.conv import RCConv1d
 from gdl_dna.layers.heads import StrandHead
 from gdl_dna.layers.kmer import KmerEncoding
+from gdl_dna.layers.masking import MaskedBatchNorm1d, kmer_mask
 from gdl_dna.layers.nonlinearity import RCPointwise
-from gdl_dna.layers.pooling import RCGlobalPool1d, RCPool1d, pooled_length, rc_safe_padding
+from gdl_dna.layers.pooling import (
+    RCGlobalPool1d,
+    RCPool1d,
+    masked_max,
+    masked_mean,
+    pool_mask,
+    pooled_length,
+    rc_safe_padding,
+)
 
 __all__ = [
     "KmerEncoding",
+    "MaskedBatchNorm1d",
     "RCBatchNorm1d",
     "RCConv1d",
     "RCGlobalPool1d",
     "RCPointwise",
     "RCPool1d",
     "StrandHead",
+    "kmer_mask",
+    "masked_max",
+    "masked_mean",
+    "pool_mask",
     "pooled_length",
     "rc_safe_padding",
 ]

@@ -51,7 +51,9 @@ class RCBatchNorm1d(EquivariantLinear):
             # Shifts only for regular and +1 fields; -1 fields stay odd.
             self.bias = nn.Parameter(torch.zeros(field_type.regular + field_type.plus))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, C, L); ``mask`` (B, 1, L) marks valid positions: padding is left out of
+        the batch statistics (eval mode needs no mask: it is a per-position affine map)."""
         assert x.shape[1] == self.in_type.size, (
             f"expected {self.in_type}, got {x.shape[1]} channels"
         )
@@ -66,18 +68,40 @@ class RCBatchNorm1d(EquivariantLinear):
             shift = bias_f - self.running_mean.to(x.dtype) * scale
             idx = self.field_index
             return torch.addcmul(shift[idx][None, :, None], x, scale[idx][None, :, None])
-        y, mean, var = _RCBatchNormFn.apply(
-            x, weight, bias_f, self.field_index, self.channels_per_field, self.minus_field, self.eps
+        y, mean, var, n = _RCBatchNormFn.apply(
+            x,
+            weight,
+            bias_f,
+            self.field_index,
+            self.channels_per_field,
+            self.minus_field,
+            self.eps,
+            mask,
+            sync_group(),
         )
         with torch.no_grad():
-            n = x.shape[0] * x.shape[2]
-            unbiased = var * (n / max(n - 1, 1))
-            self.running_mean.lerp_(mean.to(self.running_mean.dtype), self.momentum)
-            self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
+            unbiased = var * (n / (n - 1).clamp_min(1))
+            # An empty batch (a parity group no rank has, under DDP) leaves them as they are.
+            momentum = (n > 0).to(self.running_mean.dtype) * self.momentum
+            self.running_mean.lerp_(mean.to(self.running_mean.dtype), momentum)
+            self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
         return y
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+def sync_group() -> bool:
+    """Whether batch statistics are summed over DDP ranks (as ``SyncBatchNorm`` does)."""
+    dist = torch.distributed
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _all_reduce_sum(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Sum equal-dtype 1-D tensors over every rank in one collective."""
+    flat = torch.cat(tensors)
+    torch.distributed.all_reduce(flat)
+    return list(torch.split(flat, [t.numel() for t in tensors]))
 
 
 class _RCBatchNormFn(torch.autograd.Function):
@@ -85,39 +109,58 @@ class _RCBatchNormFn(torch.autograd.Function):
 
     Autograd through the textbook formula takes about ten passes over x; this takes four
     forward (two reductions, one fused multiply-add) and five backward, like native batch
-    norm. Shapes: x (B, C, L); weight, bias (F,) per field; field_index (C,).
+    norm. Shapes: x (B, C, L); weight, bias (F,) per field; field_index (C,); mask
+    (B, 1, L) or None. Under DDP (``sync``) the per-field sums of the forward and of the
+    backward are summed over ranks, so every rank normalises with the global batch's
+    statistics and the gradients are those of one process with the global batch.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, field_index, counts, minus, eps):  # type: ignore[override]
+    def forward(ctx, x, weight, bias, field_index, counts, minus, eps, mask, sync):  # type: ignore[override]
         n_fields = counts.numel()
-        n = x.shape[0] * x.shape[2] * counts.to(x.dtype)  # elements per field
-        s1 = x.new_zeros(n_fields).index_add(0, field_index, x.sum(dim=(0, 2)))
-        s2 = x.new_zeros(n_fields).index_add(0, field_index, (x * x).sum(dim=(0, 2)))
-        mean = torch.where(minus, torch.zeros_like(s1), s1 / n)  # -1 fields are not centred
-        var = s2 / n - mean * mean
+        xm = x if mask is None else x * mask
+        positions = x.new_tensor(x.shape[0] * x.shape[2]) if mask is None else mask.sum()
+        s1 = x.new_zeros(n_fields).index_add(0, field_index, xm.sum(dim=(0, 2)))
+        s2 = x.new_zeros(n_fields).index_add(0, field_index, (xm * x).sum(dim=(0, 2)))
+        n = positions * counts.to(x.dtype)  # elements per field
+        if sync:
+            s1, s2, n = _all_reduce_sum(s1, s2, n)
+        n_safe = n.clamp_min(1)  # an empty batch has no statistics (and no outputs)
+        mean = torch.where(minus, torch.zeros_like(s1), s1 / n_safe)  # -1 fields: not centred
+        var = (s2 / n_safe - mean * mean).clamp_min(0)
         invstd = torch.rsqrt(var + eps)
         a = (invstd * weight)[field_index]  # per-channel scale
         b = (bias - mean * invstd * weight)[field_index]
-        ctx.save_for_backward(x, weight, field_index, minus, n, mean, invstd)
-        return torch.addcmul(b[None, :, None], x, a[None, :, None]), mean, var
+        ctx.sync = sync
+        ctx.save_for_backward(x, weight, field_index, minus, n, mean, invstd, mask)
+        ctx.mark_non_differentiable(mean, var, n)
+        return torch.addcmul(b[None, :, None], x, a[None, :, None]), mean, var, n
 
     @staticmethod
-    def backward(ctx, grad_y, _grad_mean, _grad_var):  # type: ignore[override]
-        x, weight, field_index, minus, n, mean, invstd = ctx.saved_tensors
+    def backward(ctx, grad_y, _grad_mean, _grad_var, _grad_n):  # type: ignore[override]
+        x, weight, field_index, minus, n, mean, invstd, mask = ctx.saved_tensors
         n_fields = n.numel()
+        # Every output position depends on the statistics (also padding, whose gradient
+        # is zero once the network masks it), so these sums run over all positions.
         sum_g = x.new_zeros(n_fields).index_add(0, field_index, grad_y.sum(dim=(0, 2)))
         sum_gx = x.new_zeros(n_fields).index_add(0, field_index, (grad_y * x).sum(dim=(0, 2)))
-        sum_gxhat = (sum_gx - mean * sum_g) * invstd  # sum of grad * normalised x
-        grad_weight = sum_gxhat
+        # Parameter gradients are this rank's share (DDP averages them over ranks).
+        grad_weight = (sum_gx - mean * sum_g) * invstd  # sum of grad * normalised x
         grad_bias = sum_g
+        if ctx.sync:
+            sum_g, sum_gx = _all_reduce_sum(sum_g, sum_gx)
+        sum_gxhat = (sum_gx - mean * sum_g) * invstd
         # dx = a * (g - mean_g - xhat * mean_gxhat); mean_g drops for -1 fields (no centring).
+        # Only valid positions entered the statistics, so only they get the second term.
         a = invstd * weight
+        n = n.clamp_min(1)
         mean_g = torch.where(minus, torch.zeros_like(sum_g), sum_g / n)
         k = sum_gxhat / n
         beta = -a * invstd * k  # coefficient of x
         alpha = -a * mean_g + a * invstd * k * mean  # constant term
         idx = field_index
-        dx = torch.addcmul(alpha[idx][None, :, None], x, beta[idx][None, :, None])
-        dx = torch.addcmul(dx, grad_y, a[idx][None, :, None])
-        return dx, grad_weight, grad_bias, None, None, None, None
+        stats = torch.addcmul(alpha[idx][None, :, None], x, beta[idx][None, :, None])
+        if mask is not None:
+            stats = stats * mask
+        dx = torch.addcmul(stats, grad_y, a[idx][None, :, None])
+        return dx, grad_weight, grad_bias, None, None, None, None, None, None

@@ -31,6 +31,33 @@ def pooled_length(length: int, window: int) -> int | None:
     return None if pad is None else (length + pad) // window
 
 
+def pool_mask(mask: torch.Tensor, window: int) -> torch.Tensor:
+    """(B, 1, L) validity mask -> (B, 1, L') of the pooled blocks that hold any valid base.
+
+    Pads exactly as the pools pad, so the mask stays aligned with the pooled features.
+    """
+    if window == 1:
+        return mask
+    pad = rc_safe_padding(mask.shape[-1], window)
+    if pad is None:
+        raise ValueError(f"length {mask.shape[-1]} cannot be pooled by {window} symmetrically")
+    return F.max_pool1d(F.pad(mask, (pad // 2, pad // 2)), window)
+
+
+def masked_max(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(B, C, L) -> (B, C, 1) max over the valid positions of (B, 1, L) ``mask``."""
+    if mask is None:
+        return x.amax(dim=-1, keepdim=True)
+    return x.masked_fill(mask == 0, float("-inf")).amax(dim=-1, keepdim=True)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(B, C, L) -> (B, C, 1) mean over the valid positions of (B, 1, L) ``mask``."""
+    if mask is None:
+        return x.mean(dim=-1, keepdim=True)
+    return (x * mask).sum(dim=-1, keepdim=True) / mask.sum(dim=-1, keepdim=True).clamp_min(1)
+
+
 class RCPool1d(LocalPooling):
     """(B, C, L) -> (B, C, ceil-ish(L / window)): max on regular/+1, mean on -1 channels."""
 
@@ -73,7 +100,9 @@ class RCGlobalPool1d(LocalPooling):
 
     The whole length is one window, so any length tiles symmetrically. Max pooling is the
     motif detector's pooling (one strong site anywhere counts); it precedes the
-    orientation pooling ``RCInvariantPool`` in the invariant head.
+    orientation pooling ``RCInvariantPool`` in the invariant head. With a (B, 1, L)
+    ``mask`` (sequences padded to a batch length) only valid positions count, so a short
+    sequence's output does not depend on how much padding its batch needed.
     """
 
     def __init__(self, field_type: RCFieldType, reduce: str = "max") -> None:
@@ -84,16 +113,16 @@ class RCGlobalPool1d(LocalPooling):
         self.reduce = reduce
         self._split = 2 * field_type.regular + field_type.plus
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         assert x.shape[1] == self.in_type.size, (
             f"expected {self.in_type}, got {x.shape[1]} channels"
         )
         if self.reduce == "mean" or self._split == 0:
-            return x.mean(dim=-1, keepdim=True)
+            return masked_mean(x, mask)
         if self._split == x.shape[1]:
-            return x.amax(dim=-1, keepdim=True)
+            return masked_max(x, mask)
         head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
-        return torch.cat([head.amax(dim=-1, keepdim=True), tail.mean(dim=-1, keepdim=True)], dim=1)
+        return torch.cat([masked_max(head, mask), masked_mean(tail, mask)], dim=1)
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, reduce={self.reduce}"

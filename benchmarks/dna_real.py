@@ -1,0 +1,240 @@
+"""Benchmark: the dna app on real GUE tasks, as a user runs it (fit -> predict on dev).
+
+Data: ``../shared/data/dna/gue_tf0`` (human TF ChIP-seq, 101 bp) and
+``gue_prom300_tata`` (TATA promoters, 300 bp, strand-specific), each ``train.tsv`` and
+``dev.tsv``. The GUE test files are held out: we train on ``train``, select nothing on
+``dev`` (the *last* checkpoint is scored, so dev numbers are not tuned by checkpoint
+choice) and report dev MCC (threshold 0.5, as GUE), AUROC and accuracy.
+
+Each run is the real command line: ``gdl-dna fit --config configs/dna/default.yaml
+--data.path <train+dev, split column> --model.symmetry M [--model.head strand]``, then
+``gdl-dna predict`` on ``dev.tsv``. Wall time is the fit's (data loading included);
+seq/s = training sequences x epochs / fit wall time. Runs are sequential, one at a time.
+
+Usage:
+    python benchmarks/dna_real.py                         # every task, mode, seed 0
+    python benchmarks/dna_real.py --tasks tata --modes strand none --seeds 0 1 2
+    python benchmarks/dna_real.py --quick                 # a few hundred sequences, 1 epoch
+
+Writes benchmarks/results/dna_real.json, .md and .png (ROC curves), or ``--name``.*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DATA = Path(os.environ.get("GDL_SHARED_DATA", ROOT / ".." / "shared" / "data")) / "dna"
+TASKS = {"tf0": "gue_tf0", "tata": "gue_prom300_tata"}
+# mode name -> extra CLI arguments. "strand" is the equivariant net with the strand head.
+MODES = {
+    "equivariant": ["--model.symmetry", "equivariant"],
+    "augment": ["--model.symmetry", "augment"],
+    "none": ["--model.symmetry", "none"],
+    "strand": ["--model.symmetry", "equivariant", "--model.head", "strand"],
+}
+REFERENCE = {  # published test MCC (GUE paper, DNABERT-2 Table)
+    "tf0": "DNABERT-2 0.720, DNABERT 0.680, NT-2500M 0.666",
+    "tata": "NT-2500M 0.794, DNABERT-2 0.716",
+}
+GDL_DNA = str(Path(sys.executable).parent / "gdl-dna")
+
+
+def read_table(path: Path, limit: int | None = None) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return rows[:limit] if limit else rows
+
+
+def write_combined(task: str, work: Path, limit: int | None) -> tuple[Path, Path, int]:
+    """train + dev in one TSV with a ``split`` column; dev alone for predict."""
+    folder = DATA / TASKS[task]
+    train, dev = read_table(folder / "train.tsv", limit), read_table(folder / "dev.tsv", limit)
+    combined, dev_path = work / f"{task}.tsv", work / f"{task}_dev.tsv"
+    with open(combined, "w") as fh:
+        fh.write("id\tsequence\tlabel\tsplit\n")
+        for part, rows in (("train", train), ("val", dev)):
+            for r in rows:
+                fh.write(f"{r['id']}\t{r['sequence']}\t{r['label']}\t{part}\n")
+    with open(dev_path, "w") as fh:
+        fh.write("id\tsequence\tlabel\n")
+        for r in dev:
+            fh.write(f"{r['id']}\t{r['sequence']}\t{r['label']}\n")
+    return combined, dev_path, len(train)
+
+
+def mcc(pred: np.ndarray, y: np.ndarray) -> float:
+    tp, tn = float(((pred == 1) & (y == 1)).sum()), float(((pred == 0) & (y == 0)).sum())
+    fp, fn = float(((pred == 1) & (y == 0)).sum()), float(((pred == 0) & (y == 1)).sum())
+    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return float((tp * tn - fp * fn) / denom) if denom > 0 else 0.0
+
+
+def roc(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(fpr, tpr, auroc) with ties handled by sorting on the score (trapezoid rule)."""
+    order = np.argsort(-scores, kind="mergesort")
+    s, t = scores[order], y[order]
+    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tps, fps = np.cumsum(t)[distinct], np.cumsum(1 - t)[distinct]
+    tpr = np.r_[0, tps / max(t.sum(), 1)]
+    fpr = np.r_[0, fps / max((1 - t).sum(), 1)]
+    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+
+
+def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Path) -> dict:
+    combined, dev_path, n_train = write_combined(task, work, args.limit)
+    run_dir = work / f"{task}_{mode}_{seed}"
+    cmd = [
+        GDL_DNA, "fit", "--config", str(args.config), "--data.path", str(combined),
+        "--data.split", "column", "--seed_everything", str(seed),
+        "--trainer.default_root_dir", str(run_dir), "--trainer.enable_progress_bar", "false",
+        *MODES[mode], *args.extra,
+    ]  # fmt: skip
+    if args.epochs:
+        cmd += ["--trainer.max_epochs", str(args.epochs)]
+    env = {**os.environ, "GDL_NO_PROGRESS": "1"}
+    start = time.perf_counter()
+    fit = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    if fit.returncode != 0:
+        raise RuntimeError(f"fit failed ({task} {mode} {seed}):\n{fit.stderr[-3000:]}")
+    ckpt = next(run_dir.glob("lightning_logs/version_*/checkpoints/last.ckpt"))
+    epochs = int(json.loads(_hparam_epochs(ckpt)))
+    out = work / f"{task}_{mode}_{seed}_pred.tsv"
+    pred = subprocess.run(
+        [GDL_DNA, "predict", "--checkpoint", str(ckpt), "--input", str(dev_path),
+         "--output", str(out)],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    if pred.returncode != 0:
+        raise RuntimeError(f"predict failed:\n{pred.stderr[-2000:]}")
+    labels = {r["id"]: int(r["label"]) for r in read_table(dev_path)}
+    rows = read_table(out)
+    p = np.array([float(r["label_pred"]) for r in rows])
+    y = np.array([labels[r["id"]] for r in rows])
+    fpr, tpr, auroc = roc(p, y)
+    return {
+        "task": task, "mode": mode, "seed": seed, "mcc": mcc((p > 0.5).astype(int), y),
+        "auroc": auroc, "accuracy": float(((p > 0.5) == y).mean()), "fit_seconds": wall,
+        "epochs": epochs, "n_train": n_train, "seq_per_s": n_train * epochs / wall,
+        "roc": {"fpr": fpr[:: max(1, len(fpr) // 200)].tolist(),
+                "tpr": tpr[:: max(1, len(tpr) // 200)].tolist()},
+    }  # fmt: skip
+
+
+def _hparam_epochs(ckpt: Path) -> str:
+    import torch
+
+    return str(torch.load(ckpt, map_location="cpu", weights_only=False)["epoch"] + 1)
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    out = []
+    for key in dict.fromkeys((r["task"], r["mode"]) for r in runs):
+        rs = [r for r in runs if (r["task"], r["mode"]) == key]
+        row = {"task": key[0], "mode": key[1], "seeds": len(rs)}
+        for m in ("mcc", "auroc", "accuracy", "fit_seconds", "seq_per_s"):
+            vals = [r[m] for r in rs]
+            row[f"{m}_mean"] = statistics.fmean(vals)
+            row[f"{m}_std"] = statistics.pstdev(vals) if len(vals) > 1 else 0.0
+        out.append(row)
+    return out
+
+
+def write_outputs(report: dict, name: str, results: Path) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(report, indent=1))
+    lines = [
+        f"# {name}: GUE dev sets, `{report['command']}`",
+        "",
+        f"{report['machine']}; last checkpoint scored on dev (test held out); "
+        "mean ± sd over seeds.",
+        "",
+        "| task | mode | seeds | MCC | AUROC | accuracy | fit s | seq/s | published test MCC |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report["summary"]:
+        lines.append(
+            f"| {s['task']} | {s['mode']} | {s['seeds']} | {s['mcc_mean']:.3f} ± {s['mcc_std']:.3f}"
+            f" | {s['auroc_mean']:.3f} ± {s['auroc_std']:.3f} | {s['accuracy_mean']:.3f} | "
+            f"{s['fit_seconds_mean']:.0f} | {s['seq_per_s_mean']:.0f} | {REFERENCE[s['task']]} |"
+        )
+    (results / f"{name}.md").write_text("\n".join(lines) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r["task"] for r in report["runs"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4.5), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for r in report["runs"]:
+            if r["task"] == task and r["seed"] == report["runs"][0]["seed"]:
+                label = f"{r['mode']} (AUROC {r['auroc']:.3f}, MCC {r['mcc']:.3f})"
+                ax.plot(r["roc"]["fpr"], r["roc"]["tpr"], label=label)
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.5)
+        ax.set(title=f"GUE {task} dev", xlabel="false positive rate", ylabel="true positive rate")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(results / f"{name}.png", dpi=110)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--modes", nargs="+", default=None, choices=list(MODES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs/dna/default.yaml")
+    parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
+    parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
+    parser.add_argument("--quick", action="store_true", help="300 rows, 1 epoch (smoke test)")
+    parser.add_argument("--name", default=None)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument("extra", nargs="*", help="more fit arguments, after --")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.limit, args.epochs = args.limit or 300, args.epochs or 1
+    name = args.name or ("dna_real_quick" if args.quick else "dna_real")
+    if not DATA.is_dir():
+        sys.exit(f"no GUE data at {DATA} (set GDL_SHARED_DATA)")
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in args.tasks:
+            modes = args.modes or ["equivariant", "augment", "none"] + (
+                ["strand"] if task == "tata" else []
+            )
+            for mode in modes:
+                for seed in args.seeds:
+                    r = run_one(task, mode, seed, args, Path(tmp))
+                    print(
+                        f"{task} {mode} seed {seed}: MCC {r['mcc']:.3f} AUROC {r['auroc']:.3f}"
+                        f" acc {r['accuracy']:.3f} {r['fit_seconds']:.0f}s",
+                        flush=True,
+                    )
+                    runs.append(r)
+    report = {
+        "command": "python benchmarks/dna_real.py " + " ".join(argv or sys.argv[1:]),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
+        "(shared with other jobs)",
+        "runs": runs,
+        "summary": summarise(runs),
+    }
+    write_outputs(report, name, args.results_dir)
+    print(f"wrote {args.results_dir / name}.json/.md/.png")
+
+
+if __name__ == "__main__":
+    main()
