@@ -4,6 +4,8 @@ Per case and label: Dice, the 95th-percentile symmetric Hausdorff distance in mm
 (surface distances with the voxel spacing, so anisotropic data is measured correctly),
 and the volume difference in ml. Writes a CSV (one row per case and label) and prints a
 per-label summary (mean over cases), also written to ``<output>.summary.md``.
+``--overlays N --images DIR`` also draws the N worst and N best cases (``overlays.py``)
+into ``<output>.overlays/``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, help="CSV to write (atomically)")
     parser.add_argument(
         "--dataset-json", default=None, help="dataset.json for label names (default: numbers)"
+    )
+    parser.add_argument(
+        "--overlays",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write PNGs of the N worst and N best cases into <output>.overlays/",
+    )
+    parser.add_argument(
+        "--images", default=None, help="folder of the images ({case}_0000.nii.gz), for --overlays"
     )
 
 
@@ -88,13 +100,19 @@ def run(args: argparse.Namespace) -> int:
     refs = {p.name.split(".nii")[0]: p for p in sorted(ref_dir.glob("*.nii*"))}
     if not refs:
         raise UserInputError(f"{ref_dir}: no reference .nii/.nii.gz files")
+    if args.overlays < 0:
+        raise UserInputError(f"--overlays {args.overlays}: must be >= 0")
+    if args.overlays and not args.images:
+        raise UserInputError("--overlays needs --images DIR (the images to draw on)")
     rows: list[dict] = []
     missing = []
+    preds: dict[str, Path] = {}
     for case, ref_path in refs.items():
         pred_path = next(iter(sorted(pred_dir.glob(f"{case}.nii*"))), None)
         if pred_path is None:
             missing.append(case)
             continue
+        preds[case] = pred_path
         ref_values = np.unique(np.asarray(load_volume(ref_path, case).data)).astype(int)
         labels = sorted(set(names) - {0}) if names else [v for v in ref_values.tolist() if v]
         rows += evaluate_case(pred_path, ref_path, case, labels)
@@ -110,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
     print(summary)
     if missing:
         print(f"{len(missing)} reference case(s) without prediction: {missing[:5]}", flush=True)
+    if args.overlays:
+        from gdl_medseg.overlays import write_overlays
+
+        folder = output.with_name(output.name + ".overlays")
+        written = write_overlays(rows, args.overlays, Path(args.images), preds, refs, folder, names)
+        print(f"{len(written)} overlay picture(s) in {folder}", flush=True)
     return 0
 
 

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from data_recipes.medseg_phantoms import PhantomConfig, write_dataset
+from gdl_medseg.data.phantoms import PhantomConfig, write_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).parent / "gdl-medseg")
@@ -57,6 +56,6 @@ def trained(tmp_path_factory, cache_dir, phantom_dataset) -> Path:
         str(root),
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    ckpts = sorted(root.rglob("last.ckpt"))
+    ckpts = sorted(root.rglob("best.ckpt"))
     assert ckpts, res.stderr[-2000:]
     return ckpts[0]

@@ -12,11 +12,11 @@ import pytest
 from gdl_medseg.cli import SPEC
 from gdl_medseg.data.cache import build_cache
 from gdl_medseg.data.layout import Volume, read_spec, training_cases
+from gdl_medseg.data.phantoms import PhantomConfig, make_case, write_dataset
 from gdl_medseg.data.preprocess import Plan, choose_spacing, preprocess_image, to_ras
 from gdl_medseg.data.sampler import PatchDataset
 from gdl_medseg.data.verify import verify_dataset
 
-from data_recipes.medseg_phantoms import PhantomConfig, make_case, write_dataset
 from gdl_science.cli import run_app
 from gdl_science.io import UserInputError
 
@@ -221,3 +221,44 @@ def test_patches_oversample_foreground_and_are_reproducible(phantom_dataset, tmp
     assert not np.array_equal(always[3][0], image)
     big = PatchDataset(cases, 33, 2, seed=0)  # larger than the 24^3 cases: zero padded
     assert big[0][0].shape == (1, 33, 33, 33)
+
+
+def test_mixed_image_dtypes_and_whole_float_labels_are_accepted(dataset, tmp_path):
+    """As in MSD Hippocampus: uint8 images in some cases, float32 in others, and labels
+    stored as float32 with whole values. All verify, and preprocess to the same result as
+    the float32 originals (per-case z-score; labels exact)."""
+    img, lab = dataset / "imagesTr", dataset / "labelsTr"
+    original = np.asarray(nib.load(img / "phantom_001_0000.nii.gz").dataobj)
+    aff = nib.load(img / "phantom_001_0000.nii.gz").affine
+    as_uint8 = np.clip(np.rint(original * 100), 0, 255).astype(np.uint8)
+    _save(img / "phantom_001_0000.nii.gz", as_uint8, aff)
+    label_affine = nib.load(lab / "phantom_002.nii.gz").affine
+    label = np.asarray(nib.load(lab / "phantom_002.nii.gz").dataobj)
+    _save(lab / "phantom_002.nii.gz", label.astype(np.float32), label_affine)
+    assert nib.load(img / "phantom_001_0000.nii.gz").get_data_dtype() == np.uint8
+    assert nib.load(lab / "phantom_002.nii.gz").get_data_dtype() == np.float32
+    assert _problems(dataset) == {}
+    spec = read_spec(dataset)
+    data = build_cache(dataset, spec, training_cases(dataset, spec), tmp_path / "cache")
+    image = np.asarray(data.case("phantom_001").image)
+    assert image.dtype == np.float32 and abs(image.mean()) < 1e-3 and abs(image.std() - 1) < 1e-2
+    cached = np.asarray(data.case("phantom_002").label)
+    ras_label, _ = to_ras(label.astype(np.uint8), label_affine)
+    np.testing.assert_array_equal(cached, ras_label)
+
+
+def test_non_integer_label_is_refused_naming_the_case(dataset, tmp_path, capsys):
+    lab = dataset / "labelsTr"
+    label = np.asarray(nib.load(lab / "phantom_003.nii.gz").dataobj).astype(np.float32)
+    label[label == 2] = 1.5
+    _save(lab / "phantom_003.nii.gz", label, nib.load(lab / "phantom_003.nii.gz").affine)
+    problems = _problems(dataset)
+    assert list(problems) == ["phantom_003"]
+    assert "phantom_003.nii.gz: label values are not integers" in problems["phantom_003"][0]
+    code = run_app(
+        SPEC,
+        ["fit", "--config", "configs/medseg/small.yaml", "--data.path", str(dataset),
+         "--data.cache_dir", str(tmp_path / "c"), "--trainer.default_root_dir", str(tmp_path)],
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "case phantom_003" in err and "not integers" in err

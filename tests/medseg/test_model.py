@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from gdl_medseg.model.equivariant_unet import EquivariantUNet
-from gdl_medseg.model.escnn_layers import (
+from gdl_medseg.layers.escnn_layers import (
     EquivariantInstanceNorm3d,
     ExactR3Conv,
     enn,
     equivariant_block,
 )
-from gdl_medseg.model.plain_layers import BlurPool3d, upsample_to
-from gdl_medseg.model.sizes import is_valid_size, pad_to_valid, valid_size
-from gdl_medseg.model.unet import build_plain_unet, count_parameters, matched_plain_channels
+from gdl_medseg.layers.escnn_unet import EquivariantUNet
+from gdl_medseg.layers.plain_layers import BlurPool3d, upsample_to
+from gdl_medseg.layers.sizes import is_valid_size, pad_to_valid, valid_size
+from gdl_medseg.layers.unet import build_plain_unet, count_parameters, matched_plain_channels
 
 from gdl_science.symmetry import OctahedralGroup, check_equivariance, tolerance
 from gdl_science.symmetry.escnn_fields import field_action
@@ -190,7 +190,7 @@ def test_translations_by_the_total_stride_commute_away_from_the_border():
 
 
 def test_field_instance_norm_normalises_each_field_over_its_group_channels():
-    from gdl_medseg.model.plain_layers import FieldInstanceNorm3d
+    from gdl_medseg.layers.plain_layers import FieldInstanceNorm3d
 
     norm = FieldInstanceNorm3d(n_fields=2, field_size=3)
     x = torch.randn(4, 6, 5, 5, 5) * 3 + 7

@@ -8,16 +8,11 @@ import nibabel as nib
 import numpy as np
 import torch
 from gdl_medseg.data.layout import Volume
+from gdl_medseg.data.phantoms import PhantomConfig, make_case
 from gdl_medseg.data.preprocess import Plan, preprocess_label, to_ras
 from gdl_medseg.evaluate import dice, hd95
-from gdl_medseg.predict import (
-    gaussian_importance,
-    sliding_window,
-    to_original_geometry,
-    window_starts,
-)
-
-from data_recipes.medseg_phantoms import PhantomConfig, make_case
+from gdl_medseg.layers.sliding_window import gaussian_importance, sliding_window, window_starts
+from gdl_medseg.predict import to_original_geometry
 
 
 def test_window_starts_cover_the_axis_with_the_requested_overlap():

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 from gdl_medseg.cli import SPEC
+from gdl_medseg.data.phantoms import PhantomConfig, write_dataset
 from gdl_medseg.datamodule import MedSegDataModule
 from gdl_medseg.task import MedSegTask
 
-from data_recipes.medseg_phantoms import PhantomConfig, write_dataset
 from gdl_science.cli import run_app
 from gdl_science.io import load_task
 from gdl_science.symmetry import OctahedralGroup, rotate_grid
@@ -41,9 +41,13 @@ def test_overfits_a_tiny_set(tmp_path):
     )
     dm.prepare_data()
     dm.setup("fit")
-    patches = dm._patches("train", 2, fixed=True)
+    patches = dm._patches("train", 2, train=False)
+    patches.centred = False
     batch = tuple(torch.stack(t) for t in zip(patches[0], patches[1]))
-    task = MedSegTask(1, 4, widths=[2, 2], convs_per_level=1, lr=0.05, scheduler="constant")
+    task = MedSegTask(
+        1, 4, group="octahedral", channels=[48, 48], convs_per_level=1, lr=0.05,
+        scheduler="constant", deep_supervision=False,
+    )
     opt = task.configure_optimizers()
     task.train()
     for _ in range(60):
@@ -56,17 +60,19 @@ def test_overfits_a_tiny_set(tmp_path):
     assert out.loss < 0.3 and dice > 0.9, (float(out.loss), float(dice))
 
 
-def test_augment_rotates_image_and_label_together():
-    task = MedSegTask(1, 4, widths=[1], convs_per_level=1, symmetry="augment")
+def test_augment_transforms_image_and_label_together():
+    task = MedSegTask(1, 4, group="octahedral", channels=[4], convs_per_level=1, symmetry="augment")
     image = torch.randn(3, 1, 5, 5, 5)
     label = (image[:, 0] > 0).long()
     rot_image, rot_label = task.random_transform((image, label), torch.Generator().manual_seed(0))
     assert torch.equal(rot_label, (rot_image[:, 0] > 0).long())
     assert not torch.equal(rot_image, image)
-    task.hparams.rotations = "inplane"
+    task.hparams.group = "inplane"
     task.hparams.target_spacing = [1.0, 1.0, 4.0]
-    inplane = task.rotation_elements()
+    inplane = task.group().elements
     assert len(inplane) == 4 and all(int(r[2, 2]) == 1 for r in inplane)
+    task.hparams.group = "mirror"
+    assert [r.diagonal().tolist() for r in task.group().elements] == [[1, 1, 1], [-1, 1, 1]]
 
 
 def test_fit_save_load_same_predictions(phantom_dataset, tmp_path):
@@ -77,10 +83,14 @@ def test_fit_save_load_same_predictions(phantom_dataset, tmp_path):
         val_samples=2,
         cache_dir=str(tmp_path / "cache"),
     )
-    task = MedSegTask(1, 4, dm.label_names, widths=[1, 1], convs_per_level=1, patch_size=9)
+    task = MedSegTask(
+        1, 4, dm.label_names, group="octahedral", channels=[24, 24], convs_per_level=1,
+        patch_size=9,
+    )
     trainer = _trainer(tmp_path, max_epochs=1, limit_val_batches=1)
     trainer.fit(task, dm)
     assert task.hparams.target_spacing == [1.0, 1.0, 1.0]  # the plan came from the data
+    assert task.hparams.channels == [24, 24] and task.hparams.group == "octahedral"  # given
     path = tmp_path / "model.ckpt"
     trainer.save_checkpoint(path)
     loaded = load_task(MedSegTask, path)
@@ -91,7 +101,7 @@ def test_fit_save_load_same_predictions(phantom_dataset, tmp_path):
         torch.testing.assert_close(loaded(x), task(x), atol=1e-6, rtol=1e-6)
     # The loaded network is still exactly equivariant.
     report = loaded.check_symmetry(None, torch.float64)
-    assert report.max_abs < 1e-10 and len(report.per_element) == 48
+    assert report.max_abs < 1e-10 and len(report.per_element) == 24  # escnn + export each
 
 
 @pytest.mark.parametrize("symmetry", ["none", "augment"])
@@ -107,7 +117,8 @@ def test_plain_modes_train_and_are_not_equivariant(phantom_dataset, tmp_path, sy
         1,
         4,
         dm.label_names,
-        widths=[1, 1],
+        group="octahedral",
+        channels=[24, 24],
         convs_per_level=1,
         symmetry=symmetry,
         plain_channels="matched",
@@ -115,46 +126,6 @@ def test_plain_modes_train_and_are_not_equivariant(phantom_dataset, tmp_path, sy
     _trainer(tmp_path, max_epochs=1, limit_val_batches=1).fit(task, dm)
     assert sum(p.numel() for p in task.parameters()) < 5000  # matched, not 24x wider
     assert task.check_symmetry(None, torch.float64).max_abs > 1e-4
-
-
-@pytest.mark.parametrize("config", ["default.yaml", "cluster.yaml"])
-def test_shipped_configs_run(config, phantom_dataset, tmp_path):
-    """Each shipped YAML through the real CLI (fast_dev_run; cluster shrunk to one CPU process)."""
-    args = [
-        "fit",
-        "--config",
-        f"configs/medseg/{config}",
-        "--trainer.fast_dev_run",
-        "1",
-        "--trainer.accelerator",
-        "cpu",
-        "--trainer.default_root_dir",
-        str(tmp_path),
-        "--data.cache_dir",
-        str(tmp_path / "cache"),
-        "--data.phantom_cases",
-        "3",
-        "--data.phantom_size",
-        "24",
-        "--data.samples_per_epoch",
-        "2",
-    ]
-    if config == "cluster.yaml":
-        args += [
-            "--trainer.num_nodes",
-            "1",
-            "--trainer.devices",
-            "1",
-            "--data.num_workers",
-            "0",
-            "--model.widths",
-            "[1, 1, 1]",
-            "--model.convs_per_level",
-            "1",
-            "--data.patch_size",
-            "17",
-        ]
-    assert run_app(SPEC, args) == 0
 
 
 def test_bad_patch_size_is_a_usage_error(phantom_dataset, tmp_path, capsys):
@@ -168,8 +139,8 @@ def test_bad_patch_size_is_a_usage_error(phantom_dataset, tmp_path, capsys):
             str(phantom_dataset),
             "--data.patch_size",
             "19",
-            "--model.widths",
-            "[1, 1, 1]",
+            "--model.channels",
+            "[24, 24, 24]",
             "--data.cache_dir",
             str(tmp_path / "c"),
             "--trainer.default_root_dir",
@@ -182,9 +153,9 @@ def test_bad_patch_size_is_a_usage_error(phantom_dataset, tmp_path, capsys):
 
 def test_rotating_a_volume_rotates_the_prediction(phantom_dataset, tmp_path):
     """The sliding-window predictor on a valid-size cube: rotate in, rotated out."""
-    from gdl_medseg.predict import sliding_window
+    from gdl_medseg.layers.sliding_window import sliding_window
 
-    task = MedSegTask(1, 4, widths=[1, 1], convs_per_level=1).eval()
+    task = MedSegTask(1, 4, group="octahedral", channels=[24, 24], convs_per_level=1).eval()
     net = task.net.export()
     image = np.random.default_rng(0).normal(size=(1, 25, 25, 25)).astype(np.float32)
     probs = sliding_window([net], image, 17, 4, overlap=0.5)
@@ -205,14 +176,15 @@ def test_anisotropic_data_trains_an_inplane_network(tmp_path):
         val_samples=2,
         cache_dir=str(tmp_path / "cache"),
     )
-    task = MedSegTask(1, 4, dm.label_names, widths=[2, 2], convs_per_level=1)
-    assert task.net.group == "octahedral"
+    task = MedSegTask(1, 4, dm.label_names, channels=[8, 8], convs_per_level=1)
+    assert task.group_name == "mirror"  # before the plan
     trainer = _trainer(tmp_path, max_epochs=1, limit_val_batches=1)
     trainer.fit(task, dm)
     assert task.hparams.rotations == "inplane" and task.net.group == "inplane"
-    assert task.through_plane_axis() == 2
+    assert task.axis == 2
     report = task.check_symmetry(None, torch.float64)
-    assert len(report.per_element) == 8 and report.max_abs < 1e-10  # 4 rotations x 2 nets
+    assert report.group == "C4(axis 2)"
+    assert len(report.per_element) == 4 and report.max_abs < 1e-10  # escnn + export each
     trainer.save_checkpoint(tmp_path / "a.ckpt")
     loaded = load_task(MedSegTask, tmp_path / "a.ckpt")
     assert loaded.net.group == "inplane"

@@ -1,0 +1,289 @@
+"""MSD Hippocampus (../shared/data/hippocampus): the default config per symmetry mode.
+
+What it measures, side by side, with the real commands (``gdl-medseg fit`` with
+``configs/medseg/default.yaml`` and only ``--data.path``, ``--model.symmetry`` and the
+epoch count changed; then ``predict`` and ``evaluate``):
+
+- a seeded split of the shared cases: 20% held out (never seen by fit, not even for
+  checkpoint selection); fit makes its own 80/20 train/validation split of the rest;
+- per mode (equivariant, augment, none): Dice and HD95 per label on the held-out cases,
+  fit wall time, predict time per case (the whole command, including start-up);
+- the same at 10% of the training cases (``--data.train_fraction 0.1``);
+- held-out cases under random rotations (up to ``--rotation-deg`` about a random axis,
+  resampled trilinear / nearest-neighbour labels, padded so nothing leaves the field).
+
+Same wall time per mode: each fit gets ``--budget`` minutes. The epoch count is
+calibrated per mode from the measured time of a few training steps of its network (so
+the poly schedule ends on time), with ``--trainer.max_time`` as a hard stop.
+
+    python benchmarks/medseg_hippocampus.py [--budget 10] [--small-budget 6] [--modes ...]
+
+Writes benchmarks/results/medseg_hippocampus.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import torch
+from scipy import ndimage
+from scipy.spatial.transform import Rotation
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("GDL_SHARED_DATA", REPO / ".." / "shared" / "data")) / "hippocampus"
+CLI = str(Path(sys.executable).parent / "gdl-medseg")
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def link_dataset(src: Path, cases: list[str], out: Path) -> Path:
+    """An nnU-Net folder of symlinks to ``cases`` of ``src``."""
+    for sub in ("imagesTr", "labelsTr"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    for c in cases:
+        for s, name in (("imagesTr", f"{c}_0000.nii.gz"), ("labelsTr", f"{c}.nii.gz")):
+            dst = out / s / name
+            if not dst.exists():
+                dst.symlink_to((src / s / name).resolve())
+    (out / "dataset.json").write_text((src / "dataset.json").read_text())
+    return out
+
+
+def write_rotated(src: Path, cases: list[str], out: Path, max_deg: float, seed: int) -> None:
+    """Each case padded by 8 voxels and rotated about its centre by a random rotation."""
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "labels").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for c in cases:
+        img = nib.load(str(src / "imagesTr" / f"{c}_0000.nii.gz"))
+        lab = nib.load(str(src / "labelsTr" / f"{c}.nii.gz"))
+        axis = rng.normal(size=3)
+        angle = np.deg2rad(rng.uniform(-max_deg, max_deg))
+        matrix = Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
+        data = np.pad(np.asarray(img.dataobj, dtype=np.float32), 8)
+        label = np.pad(np.rint(np.asarray(lab.dataobj)).astype(np.uint8), 8)
+        centre = (np.array(data.shape) - 1) / 2
+        offset = centre - matrix @ centre
+        data = ndimage.affine_transform(data, matrix, offset, order=1)
+        label = ndimage.affine_transform(label, matrix, offset, order=0)
+        affine = img.affine.copy()
+        affine[:3, 3] -= affine[:3, :3] @ np.full(3, 8.0)
+        nib.save(nib.Nifti1Image(data, affine), str(out / "images" / f"{c}_0000.nii.gz"))
+        nib.save(nib.Nifti1Image(label, affine), str(out / "labels" / f"{c}.nii.gz"))
+
+
+def seconds_per_step(dataset: Path, mode: str) -> tuple[float, str]:
+    """Time 3 training steps of the network the plan gives this mode (after 1 warm-up)."""
+    from gdl_medseg.datamodule import MedSegDataModule
+    from gdl_medseg.task import MedSegTask
+
+    dm = MedSegDataModule(str(dataset))
+    dm.prepare_data()
+    dm.setup("fit")
+    plan = dm.network_plan
+    task = MedSegTask(
+        dm.in_channels,
+        dm.n_classes,
+        dm.label_names,
+        channels=list(plan.channels),
+        group=plan.group,
+        group_axis=plan.axis,
+        symmetry=mode,
+    )
+    opt = torch.optim.AdamW(task.parameters(), 1e-3)
+    loader = iter(dm.make_loader(dm._patches("train", 8, True), shuffle=False))
+    times = []
+    for i in range(4):
+        batch = next(loader)
+        t = time.perf_counter()
+        loss = task.step(batch).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i:
+            times.append(time.perf_counter() - t)
+    return float(np.median(times)), plan.describe()
+
+
+def fit(dataset: Path, mode: str, budget_min: float, root: Path, fraction: float) -> dict:
+    per_step, plan = seconds_per_step(dataset, mode)
+    steps_per_epoch = 128 // 2  # default.yaml: samples_per_epoch 128, plan batch 2
+    # ~12% of the budget goes to validation, data loading and the post-processing pass.
+    epochs = max(1, int(0.88 * budget_min * 60 / (per_step * steps_per_epoch)))
+    args = [
+        CLI, "fit", "--config", "configs/medseg/default.yaml", "--data.path", str(dataset),
+        "--model.symmetry", mode, "--trainer.max_epochs", str(epochs),
+        "--trainer.max_time", f"00:00:{int(budget_min)}:{int(budget_min % 1 * 60):02d}",
+        "--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false",
+    ]
+    if fraction < 1:
+        args += ["--data.train_fraction", str(fraction)]
+    start = time.perf_counter()
+    res = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    (root / "fit.log").write_text(res.stdout + res.stderr)
+    if res.returncode != 0:
+        raise RuntimeError(f"fit {mode} failed:\n{res.stderr[-3000:]}")
+    best = re.search(r"best checkpoint: (\S+)", res.stderr)
+    net = re.search(r"gdl-medseg network: (.+)", res.stdout)
+    lcc = re.search(r"largest component: (.+)", res.stderr)
+    return {
+        "checkpoint": best.group(1) if best else "",
+        "fit_wall_s": round(wall, 1),
+        "epochs": epochs,
+        "calibrated_s_per_step": round(per_step, 3),
+        "plan": plan,
+        "network": net.group(1) if net else "",
+        "lcc": lcc.group(1) if lcc else "",
+    }
+
+
+def predict_and_evaluate(ckpt: str, images: Path, labels: Path, out: Path) -> dict:
+    start = time.perf_counter()
+    res = subprocess.run(
+        [CLI, "predict", "--checkpoint", ckpt, "--input", str(images), "--output", str(out)],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - start
+    if res.returncode != 0:
+        raise RuntimeError(f"predict failed: {res.stderr[-2000:]}")
+    n = len(list(images.glob("*.nii.gz")))
+    metrics = out.with_suffix(".csv")
+    res = subprocess.run(
+        [CLI, "evaluate", "--pred", str(out), "--ref", str(labels), "--output", str(metrics),
+         "--dataset-json", str(DATA / "dataset.json")],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"evaluate failed: {res.stderr[-2000:]}")
+    rows = list(csv.DictReader(metrics.open()))
+    summary: dict = {"predict_s_per_case": round(wall / max(n, 1), 3), "cases": n}
+    for label in sorted({r["label"] for r in rows}):
+        sel = [r for r in rows if r["label"] == label]
+        hd = [float(r["hd95_mm"]) for r in sel if r["hd95_mm"] not in ("nan", "")]
+        summary[f"dice_{label}"] = round(float(np.mean([float(r["dice"]) for r in sel])), 4)
+        summary[f"hd95_{label}"] = round(float(np.nanmean(hd)), 2) if hd else None
+    labels_ = sorted({r["label"] for r in rows})
+    summary["dice_mean"] = round(float(np.mean([summary[f"dice_{v}"] for v in labels_])), 4)
+    return summary
+
+
+def markdown(results: list[dict], meta: dict) -> str:
+    lines = [
+        f"MSD Hippocampus, {meta['heldout']} held-out cases of {meta['cases']} (seed "
+        f"{meta['seed']}); fit budget {meta['budget_min']} min per model "
+        f"({meta['small_budget_min']} min at 10%), 2 shared CPU cores.",
+        "",
+        "| mode | train cases | Dice anterior | Dice posterior | mean | HD95 ant/post (mm) "
+        "| rotated mean Dice | fit wall (s) | epochs | predict s/case |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        h, rot = r["heldout"], r.get("rotated", {})
+        lines.append(
+            f"| {r['mode']} | {r['train_label']} | {h['dice_1']:.4f} | {h['dice_2']:.4f} | "
+            f"**{h['dice_mean']:.4f}** | {h['hd95_1']} / {h['hd95_2']} | "
+            f"{rot.get('dice_mean', float('nan')):.4f} | {r['fit_wall_s']} | {r['epochs']} | "
+            f"{h['predict_s_per_case']} |"
+        )
+    lines += ["", "Networks and plans:", ""]
+    lines += [
+        f"- {r['mode']} ({r['train_label']}): {r['network']}; LCC: {r['lcc']}" for r in results
+    ]
+    lines += ["", f"Plan: {results[0]['plan']}" if results else ""]
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    names = [f"{r['mode']}\n{r['train_label']}" for r in results]
+    x = np.arange(len(results))
+    ax.bar(x - 0.2, [r["heldout"]["dice_mean"] for r in results], 0.4, label="held-out")
+    ax.bar(x + 0.2, [r.get("rotated", {}).get("dice_mean", 0) for r in results], 0.4,
+           label="held-out, rotated")
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_ylabel("mean Dice")
+    ax.set_ylim(0, 1)
+    ax.axhline(0.895, color="grey", ls="--", lw=0.8, label="nnU-Net (MSD test)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--budget", type=float, default=10.0, help="fit minutes per model")
+    p.add_argument("--small-budget", type=float, default=6.0, help="minutes for 10%% runs")
+    p.add_argument("--modes", nargs="+", default=["equivariant", "none", "augment"])
+    p.add_argument("--no-small", action="store_true", help="skip the 10%% rows")
+    p.add_argument("--rotation-deg", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
+    p.add_argument("--work", type=Path, default=Path("/tmp/medseg_hippocampus_bench"))
+    p.add_argument("--name", default="medseg_hippocampus")
+    a = p.parse_args(argv)
+    if not (a.data / "dataset.json").is_file():
+        sys.exit(f"{a.data}: no Hippocampus dataset (see ../shared/data/README.md)")
+    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
+    rng = np.random.default_rng(a.seed)
+    ids = [ids[i] for i in rng.permutation(len(ids))]
+    if a.cases:
+        ids = ids[: a.cases]
+    n_held = max(1, round(0.2 * len(ids)))
+    held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    a.work.mkdir(parents=True, exist_ok=True)
+    train_ds = link_dataset(a.data, train, a.work / "train")
+    held_ds = link_dataset(a.data, held, a.work / "heldout")
+    if not (a.work / "rotated" / "labels").is_dir():
+        write_rotated(a.data, held, a.work / "rotated", a.rotation_deg, a.seed)
+    meta = {
+        "cases": len(ids), "heldout": len(held), "train_folder": len(train), "seed": a.seed,
+        "budget_min": a.budget, "small_budget_min": a.small_budget,
+        "rotation_deg": a.rotation_deg,
+    }
+    runs = [(m, 1.0, a.budget) for m in a.modes]
+    if not a.no_small:
+        runs += [(m, 0.1, a.small_budget) for m in a.modes]
+    results = []
+    out_json = RESULTS / f"{a.name}.json"
+    for mode, fraction, budget in runs:
+        tag = f"{mode}_{int(fraction * 100)}"
+        root = a.work / f"fit_{tag}"
+        root.mkdir(parents=True, exist_ok=True)
+        print(f"--- {tag}: fit ({budget} min)", flush=True)
+        r = {"mode": mode, "train_fraction": fraction,
+             "train_label": "100%" if fraction == 1 else f"{int(fraction * 100)}%"}
+        r.update(fit(train_ds, mode, budget, root, fraction))
+        r["heldout"] = predict_and_evaluate(
+            r["checkpoint"], held_ds / "imagesTr", held_ds / "labelsTr", root / "pred_heldout"
+        )
+        r["rotated"] = predict_and_evaluate(
+            r["checkpoint"], a.work / "rotated" / "images", a.work / "rotated" / "labels",
+            root / "pred_rotated",
+        )
+        print(json.dumps(r), flush=True)
+        results.append(r)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+        (RESULTS / f"{a.name}.md").write_text(markdown(results, meta))
+        plot(results, RESULTS / f"{a.name}.png")
+    print(markdown(results, meta))
+
+
+if __name__ == "__main__":
+    main()
