@@ -25,6 +25,10 @@ LINKS = tuple(
         ("num_conformers", "num_conformers"),
         ("conformer_seed", "conformer_seed"),
         ("max_heavy_atoms", "max_heavy_atoms"),
+        ("forcefield", "forcefield"),
+        ("fallback_2d", "fallback_2d"),
+        ("descriptors", "descriptors"),
+        ("embed_hydrogens", "embed_hydrogens"),
         ("smiles_column", "smiles_column"),
     ]
 )

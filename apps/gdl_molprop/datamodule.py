@@ -22,6 +22,7 @@ from gdl_molprop.data.cache import ConformerCache, default_cache_dir
 from gdl_molprop.data.chem import PreparedMolecule, PrepSettings
 from gdl_molprop.data.featurize import conformer_count, molecule_graph
 from gdl_molprop.data.pipeline import default_workers, prepare_many
+from gdl_molprop.data.quality import report_duplicates, report_non_numeric
 from gdl_molprop.data.readers import MolRecord, read_records
 from gdl_molprop.data.splits import (
     column_split,
@@ -74,8 +75,9 @@ class MolPropDataModule(GDLDataModule):
             with train/val/test).
         num_folds / fold: k-fold cross-validation; fold ``fold`` is the test set.
         limit: use only the first ``limit`` rows of each file (CI-sized runs).
-        geometry, cutoff, hydrogens, num_conformers, conformer_seed, max_heavy_atoms:
-            how molecules are prepared; linked into the model so predict matches.
+        geometry, cutoff, hydrogens, num_conformers, conformer_seed, max_heavy_atoms,
+        forcefield, fallback_2d, descriptors, embed_hydrogens: how molecules are prepared (see
+            ``PrepSettings``); linked into the model so predict matches.
         cache_dir: conformer cache ("none" disables; None: ~/.cache/gdl-science/molprop).
         prep_workers: processes for RDKit (0: up to 4).
     """
@@ -99,6 +101,10 @@ class MolPropDataModule(GDLDataModule):
         num_conformers: int = 1,
         conformer_seed: int = 0,
         max_heavy_atoms: int = 100,
+        forcefield: Literal["mmff", "none"] = "mmff",
+        fallback_2d: bool = False,
+        descriptors: bool = False,
+        embed_hydrogens: bool = True,
         cache_dir: str | None = None,
         prep_workers: int = 0,
         batch_size: int = 32,
@@ -122,6 +128,10 @@ class MolPropDataModule(GDLDataModule):
         self.num_conformers = num_conformers
         self.conformer_seed = conformer_seed
         self.max_heavy_atoms = max_heavy_atoms
+        self.forcefield = forcefield
+        self.fallback_2d = fallback_2d
+        self.descriptors = descriptors
+        self.embed_hydrogens = embed_hydrogens
         self.cache_dir = cache_dir
         self.prep_workers = prep_workers
         self._records: list[MolRecord] | None = None
@@ -129,6 +139,8 @@ class MolPropDataModule(GDLDataModule):
         self._names: list[str] = []
         self.datasets: dict[str, MolGraphDataset] = {}
         self.status_counts: Counter = Counter()
+        self.non_numeric_rows = 0  # rows with a text target cell (masked)
+        self.conflicting_duplicates = 0  # molecules listed twice with different targets
 
     # ----- cheap, lazy: table, split, target scaling (read by the CLI links) -----------
     def _files(self) -> tuple[str, str | None, list[str] | None]:
@@ -162,6 +174,8 @@ class MolPropDataModule(GDLDataModule):
         use_test_file = test_path is not None and self.num_folds <= 1
         test_records = self._read(test_path, names) if use_test_file else []
         all_records = records + test_records
+        self.non_numeric_rows = report_non_numeric(all_records, str(path))
+        self.conflicting_duplicates = report_duplicates(all_records, str(path))
         self._names = names
         self._check_classification(all_records, path)
         assign = [0] * len(all_records)
@@ -246,6 +260,10 @@ class MolPropDataModule(GDLDataModule):
             num_conformers=self.num_conformers,
             seed=self.conformer_seed,
             max_heavy_atoms=self.max_heavy_atoms,
+            forcefield=self.forcefield,
+            fallback_2d=self.fallback_2d,
+            descriptors=self.descriptors,
+            embed_hydrogens=self.embed_hydrogens,
         )
 
     def _cache(self) -> ConformerCache | None:

@@ -6,32 +6,37 @@ Rows that cannot be predicted (invalid SMILES, unsupported element, failed embed
 ...) keep empty prediction cells, their status, and a line in ``<output>.errors.tsv``.
 Molecules are prepared a chunk at a time in a process pool with the on-disk cache, so
 memory stays constant whatever the input size.
+
+The skeleton (ensemble loading and its compatibility check, ``_pred``/``_std`` columns,
+writer, errors.tsv, exit codes) is the core's ``TablePrediction``; this module supplies
+the records, the batch -> values map and the output row.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 
+from gdl_molprop.data.batching import molecule_batch
 from gdl_molprop.data.cache import ConformerCache, default_cache_dir
+from gdl_molprop.data.chem import PreparedMolecule
 from gdl_molprop.data.pipeline import default_workers, prepare_many
 from gdl_molprop.data.readers import MolRecord, read_records
-from gdl_molprop.inference import predict_molecules
 from gdl_molprop.task import MolPropTask
+from gdl_science.graphs import scatter_mean
 from gdl_science.io import (
-    ErrorReport,
     Record,
-    StreamingTableWriter,
+    TablePrediction,
     UserInputError,
     check_output_path,
-    load_task,
+    ensemble_rows,
+    load_ensemble,
+    prediction_columns,
     resolve_device,
-    run_predictions,
 )
 from gdl_science.io.sharding import Shard
 
@@ -52,20 +57,27 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, help="RDKit processes (0: up to 4)")
 
 
-def load_tasks(paths: list[str], device: torch.device) -> list[MolPropTask]:
-    tasks = [load_task(MolPropTask, p) for p in paths]
+def signature(task: MolPropTask) -> tuple:
+    """What checkpoints of one ensemble must share: targets and molecule preparation."""
+    return (tuple(task.task_names), task.prep_settings, task.cutoff)
+
+
+@torch.no_grad()
+def predict_molecules(
+    tasks: Sequence[MolPropTask],
+    mols: Sequence[PreparedMolecule],
+    device: torch.device | str = "cpu",
+) -> np.ndarray:
+    """(M, T, C) predictions of C checkpoints for M prepared (ok) molecules, in user
+    units; a molecule's value is the mean over its conformers."""
     first = tasks[0]
-    for path, task in zip(paths[1:], tasks[1:]):
-        if (
-            task.prep_settings != first.prep_settings
-            or task.task_names != first.task_names
-            or (task.cutoff != first.cutoff)
-        ):
-            raise UserInputError(
-                f"{path}: its targets or molecule preparation differ from {paths[0]}; "
-                "ensembles need checkpoints trained on the same setup"
-            )
-    return [t.to(device).eval() for t in tasks]
+    batch, owner = molecule_batch(mols, first.geometry, first.cutoff)
+    batch = batch.to(device)
+    out = []
+    for task in tasks:
+        values = task.predict_values(batch)  # (G, T)
+        out.append(scatter_mean(values, owner.to(values.device), len(mols)).cpu())
+    return torch.stack(out, dim=-1).numpy()
 
 
 def _prepared_records(
@@ -97,7 +109,13 @@ def _prepared_records(
 
 def predict(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
-    tasks = load_tasks(list(args.checkpoint), device)
+    tasks = load_ensemble(
+        MolPropTask,
+        list(args.checkpoint),
+        device,
+        signature,
+        describe=lambda t: f"targets {t.task_names} with {t.prep_settings}",
+    )
     first = tasks[0]
     output = check_output_path(args.output, [args.input])
     smiles_column = args.smiles_column or first.hparams.get("smiles_column", "smiles")
@@ -108,57 +126,34 @@ def predict(args: argparse.Namespace) -> int:
     records = itertools.chain([head], records)
 
     names = first.task_names
-    ensemble = len(tasks) > 1
-    pred_columns = [f"{n}_pred" for n in names] + ([f"{n}_std" for n in names] if ensemble else [])
+    pred_columns = prediction_columns(names, len(tasks))
     input_columns = [c for c in head.columns if c not in [*pred_columns, "status", "note"]]
-    columns = input_columns + pred_columns + ["status", "note"]
-
     cache = (
         None
         if args.cache_dir == "none"
         else ConformerCache(args.cache_dir or default_cache_dir(), first.prep_settings)
     )
-    workers = args.workers or default_workers()
-    errors = ErrorReport(output)
 
     def predict_batch(payloads):
-        mols = [mol for _, mol in payloads]
-        values = predict_molecules(tasks, mols, device)  # (M, T, C)
-        return list(values)
+        values = predict_molecules(tasks, [mol for _, mol in payloads], device)  # (M, T, C)
+        return ensemble_rows(torch.from_numpy(values).permute(2, 0, 1), names)
 
-    with StreamingTableWriter(output, columns) as writer:
+    def row(rec: MolRecord, mol: PreparedMolecule, values: dict | None) -> dict:
+        out = {c: rec.columns.get(c, "") for c in input_columns}
+        out.update({c: None for c in pred_columns} if values is None else values)
+        out["status"] = "ok" if values is not None else mol.status
+        out["note"] = mol.note
+        return out
 
-        def row(
-            rec: MolRecord, status: str, note: str, values: np.ndarray | None, order: int
-        ) -> None:
-            out = {c: rec.columns.get(c, "") for c in input_columns}
-            for j, n in enumerate(names):
-                out[f"{n}_pred"] = None if values is None else float(values[j].mean())
-                if ensemble:
-                    out[f"{n}_std"] = None if values is None else float(values[j].std(ddof=1))
-            out["status"], out["note"] = status, note
-            writer.write_row(out, order=order)
-
-        def on_result(record: Record, values: np.ndarray) -> None:
-            rec, mol = record.payload
-            row(rec, "ok", mol.note, values, record.index)
-
-        def on_error(record: Record) -> None:
-            rec, mol = record.payload
-            row(rec, mol.status, mol.note, None, record.index)
-
-        summary = run_predictions(
-            _prepared_records(records, first.prep_settings, cache, workers, Shard.from_env()),
-            predict_batch,
-            on_result,
-            batch_size=args.batch_size,
-            errors=errors,
-            desc="predict",
-            on_error=on_error,
-        )
-    errors.write()
-    print(
-        f"predicted {summary.n_ok} molecule(s), {summary.n_bad} bad; wrote {output}",
-        file=sys.stderr,
+    run = TablePrediction(
+        app="gdl-molprop",
+        input=args.input,
+        output=output,
+        columns=input_columns + pred_columns + ["status", "note"],
+        row_of=lambda record, values: row(*record.payload, values),
+        row_of_error=lambda record: row(*record.payload, None),
+        noun="molecule",
     )
-    return summary.exit_code
+    workers = args.workers or default_workers()
+    records_in = _prepared_records(records, first.prep_settings, cache, workers, Shard.from_env())
+    return run.run(records_in, predict_batch, batch_size=args.batch_size)

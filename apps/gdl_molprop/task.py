@@ -1,10 +1,16 @@
-"""The Lightning task: MolPropNet + masked loss + target scaling + symmetry checks.
+"""The Lightning task: MolPropNet + masked loss + target scaling + what to check.
+
+The core's ``GDLTask`` owns the shared arguments (symmetry mode, optimiser, schedule,
+augmentation seed: passed through ``**base_kwargs``), builds the network through
+``build_network(equivariant)``, runs ``check_symmetry`` on a copy and keeps best.ckpt
+by ``selection_metric``. This module adds only what is molecular.
 
 Hyperparameters are primitives only (numbers, strings, lists of strings/floats), so a
 checkpoint reloads with ``weights_only=True``. The preparation settings (geometry,
-hydrogens, conformers, cutoff, ...) are part of them: ``predict`` prepares new
-molecules exactly as the training data were, from the checkpoint alone. The data module
-supplies task names, target scaling and preparation settings through CLI links.
+hydrogens, conformers, force field, descriptors, ...) are part of them: ``predict``
+prepares new molecules exactly as the training data were, from the checkpoint alone.
+The data module supplies task names, target scaling and preparation settings through
+CLI links.
 """
 
 from __future__ import annotations
@@ -12,22 +18,17 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 import torchmetrics
+from torch import nn
 
-from gdl_molprop.data.chem import PrepSettings
+from gdl_molprop.data.batching import prepare_graphs
+from gdl_molprop.data.chem import DESCRIPTOR_NAMES, PrepSettings
 from gdl_molprop.metrics import task_metrics
 from gdl_molprop.model import MolPropNet
 from gdl_science.graphs import GraphBatch
-from gdl_science.symmetry import (
-    E3Group,
-    EquivarianceReport,
-    NodePermutationGroup,
-    ProductGroup,
-    check_equivariance,
-)
+from gdl_science.symmetry import E3Group, NodePermutationGroup, ProductGroup
 from gdl_science.symmetry.group import product_action
-from gdl_science.training import GDLTask, OptimizerName, SchedulerName, StepOutput, SymmetryMode
+from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck, masked_loss
 
 # Molecules check-symmetry uses when no --input is given: small, rigid and flexible,
 # aromatic, charged, with rings and stereo.
@@ -52,10 +53,14 @@ class MolPropTask(GDLTask):
         task_type: Literal["regression", "classification"] = "regression",
         target_mean: list[float] | None = None,
         target_std: list[float] | None = None,
+        architecture: Literal["hybrid", "egnn"] = "hybrid",
         width: int = 64,
+        depth: int = 3,
+        radial_layers: int = 1,
+        radial_width: int = 64,
         num_layers: int = 3,
         num_rbf: int = 24,
-        readout: Literal["sum", "mean"] = "sum",
+        readout: Literal["sum", "mean", "norm"] = "sum",
         head_hidden: int = 64,
         dropout: float = 0.0,
         geometry: Literal["3d", "2d"] = "3d",
@@ -64,42 +69,48 @@ class MolPropTask(GDLTask):
         num_conformers: int = 1,
         conformer_seed: int = 0,
         max_heavy_atoms: int = 100,
+        forcefield: Literal["mmff", "none"] = "mmff",
+        fallback_2d: bool = False,
+        descriptors: bool = False,
+        embed_hydrogens: bool = True,
         smiles_column: str = "smiles",
-        symmetry: SymmetryMode = "equivariant",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        optimizer: OptimizerName = "adamw",
-        scheduler: SchedulerName = "cosine",
-        warmup_steps: int = 0,
-        augment_seed: int = 0,
+        **base_kwargs,
     ) -> None:
-        super().__init__(
-            symmetry, lr, weight_decay, optimizer, scheduler, warmup_steps, augment_seed
-        )
-        self.save_hyperparameters()
-        self.task_names = list(task_names or ["target"])
-        self.task_type = task_type
+        super().__init__(**base_kwargs)
+
+    def configure(self) -> None:
+        h = self.hparams
+        self.task_names = list(h.task_names or ["target"])
+        self.task_type = h.task_type
         n = len(self.task_names)
-        mean = list(target_mean) if target_mean else [0.0] * n
-        std = list(target_std) if target_std else [1.0] * n
+        mean = list(h.target_mean) if h.target_mean else [0.0] * n
+        std = list(h.target_std) if h.target_std else [1.0] * n
         if len(mean) != n or len(std) != n:
             raise ValueError(f"target_mean/std need {n} values (one per task)")
         # Buffers so they move with the module; also restated in hparams for readability.
         self.register_buffer("y_mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("y_std", torch.tensor(std, dtype=torch.float32), persistent=False)
-        self.geometry = geometry
-        self.cutoff = cutoff
-        self.net = MolPropNet(
-            num_tasks=n,
-            width=width,
-            num_layers=num_layers,
-            num_rbf=num_rbf,
-            cutoff=cutoff,
-            geometry=geometry,
-            symmetry=symmetry,
-            readout=readout,
-            head_hidden=head_hidden,
-            dropout=dropout,
+        self.geometry = h.geometry
+        self.cutoff = h.cutoff
+
+    def build_network(self, equivariant: bool) -> nn.Module:
+        h = self.hparams
+        return MolPropNet(
+            num_tasks=len(self.task_names),
+            width=h.width,
+            num_layers=h.num_layers,
+            num_rbf=h.num_rbf,
+            cutoff=h.cutoff,
+            geometry=h.geometry,
+            equivariant=equivariant,
+            readout=h.readout,
+            head_hidden=h.head_hidden,
+            dropout=h.dropout,
+            architecture=h.architecture,
+            depth=h.depth,
+            radial_layers=h.radial_layers,
+            radial_width=h.radial_width,
+            descriptors=len(DESCRIPTOR_NAMES) if h.descriptors else 0,
         )
 
     @property
@@ -111,7 +122,16 @@ class MolPropTask(GDLTask):
             num_conformers=h.num_conformers,
             seed=h.conformer_seed,
             max_heavy_atoms=h.max_heavy_atoms,
+            forcefield=h.forcefield,
+            fallback_2d=h.fallback_2d,
+            descriptors=h.descriptors,
+            embed_hydrogens=h.embed_hydrogens,
         )
+
+    def selection_metric(self) -> SelectionMetric:
+        # The masked loss on standardised targets weighs every task equally, as the
+        # mean of the per-task metrics would; it exists even for a 1-molecule val split.
+        return SelectionMetric("val/loss", "min")
 
     # ----- forward: raw outputs and user-facing predictions --------------------------
     def forward(self, graph: GraphBatch) -> torch.Tensor:
@@ -128,17 +148,13 @@ class MolPropTask(GDLTask):
     # ----- training ----------------------------------------------------------------
     def step(self, batch: GraphBatch) -> StepOutput:
         raw = self(batch)  # (G, T)
-        target = batch.y
-        mask = ~torch.isnan(target)
-        safe = torch.where(mask, target, torch.zeros_like(target))
+        target = batch.y  # (G, T), NaN = missing
         if self.task_type == "classification":
-            losses = F.binary_cross_entropy_with_logits(raw, safe, reduction="none")
+            loss = masked_loss(raw, target, "binary")
             preds = torch.sigmoid(raw)
         else:
-            scaled = (safe - self.y_mean) / self.y_std
-            losses = F.mse_loss(raw, scaled, reduction="none")
+            loss = masked_loss(raw, (target - self.y_mean) / self.y_std, "regression")
             preds = raw * self.y_std + self.y_mean
-        loss = (losses * mask).sum() / mask.sum().clamp(min=1)
         return StepOutput(loss, preds.detach(), target, batch_size=batch.num_graphs)
 
     def random_transform(self, batch: GraphBatch, generator: torch.Generator) -> GraphBatch:
@@ -151,41 +167,27 @@ class MolPropTask(GDLTask):
     def configure_metrics(self) -> torchmetrics.MetricCollection:
         return task_metrics(self.task_names, self.task_type)
 
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        # Per-task metrics on every training step (4 x T masked metrics) cost more than
+        # the step itself on small molecules; val and test keep them, train keeps loss.
+        if "train_metrics" in self.metrics:
+            del self.metrics["train_metrics"]
+
     # ----- symmetry ----------------------------------------------------------------
-    def symmetry_inputs(self, input_path: str | None) -> GraphBatch:
-        """A batch of prepared molecules: the first valid ones of ``input_path`` or built-ins."""
-        from gdl_molprop.inference import prepare_graphs
-
-        return prepare_graphs(self, input_path, CHECK_SMILES, limit=8)
-
-    def check_symmetry(
-        self, input_path: str | None = None, dtype: torch.dtype = torch.float64
-    ) -> EquivarianceReport:
+    def symmetry_check(self, input_path: str | None, dtype: torch.dtype) -> SymmetryCheck:
         """Invariance of the predictions under S_N × E(3) (S_N only for 2D graphs).
 
         Elements: atom permutations (reversal + random, within each molecule) and E(3)
         isometries (a 90° rotation, a random rotation, a mirror, a roto-reflection with
         translation, a pure translation, a random element), singly and combined.
         """
-        batch = self.symmetry_inputs(input_path).to("cpu", dtype)
-        model = _Predictor(self).to(dtype)
+        batch = prepare_graphs(self, input_path, CHECK_SMILES, limit=8).to("cpu", dtype)
         perms = NodePermutationGroup(batch.batch)
         if batch.pos is None:
-            return check_equivariance(model, perms, batch, NodePermutationGroup.act_on_graph)
+            return SymmetryCheck(
+                self.predict_values, perms, batch, NodePermutationGroup.act_on_graph
+            )
         group = ProductGroup(perms, E3Group())
         action = product_action(NodePermutationGroup.act_on_graph, E3Group.act_on_graph)
-        try:
-            return check_equivariance(model, group, batch, action)
-        finally:
-            self.to(torch.float32)
-
-
-class _Predictor(torch.nn.Module):
-    """The task's user-facing prediction map as a module (for check_equivariance)."""
-
-    def __init__(self, task: MolPropTask) -> None:
-        super().__init__()
-        self.task = task
-
-    def forward(self, graph: GraphBatch) -> torch.Tensor:
-        return self.task.predict_values(graph)
+        return SymmetryCheck(self.predict_values, group, batch, action)

@@ -186,19 +186,7 @@ def test_bad_input_exits_2_with_one_line(fitted, tmp_path, mixed_csv, capsys):
     )
     one_line_error(code, err, "missing.ckpt: checkpoint not found")
 
-    bad_target = tmp_path / "train.csv"
-    bad_target.write_text("smiles,y\nCCO,1.0\nCCN,lots\n")
-    code, _, err = in_process(
-        capsys,
-        "fit",
-        "--config",
-        CONFIGS / "small.yaml",
-        "--data.path",
-        bad_target,
-        "--trainer.default_root_dir",
-        tmp_path / "r",
-    )
-    one_line_error(code, err, "train.csv line 3", "non-numeric value 'lots'")
+    # (a text target cell is masked with a note, not an error: see test_bad_input.py)
 
 
 def test_default_config_runs(tmp_path, capsys):

@@ -9,7 +9,7 @@ import torch
 from gdl_molprop.data.chem import PrepSettings, prepare_smiles
 from gdl_molprop.data.featurize import molecule_graph
 from gdl_molprop.datamodule import MolPropDataModule
-from gdl_molprop.inference import predict_molecules
+from gdl_molprop.predict import predict_molecules
 from gdl_molprop.task import MolPropTask
 
 from gdl_science.graphs import GraphBatch

@@ -72,6 +72,7 @@ class ConformerCache:
                     bonds=z["bonds"],
                     bond_features=z["bond_features"],
                     conformers=z["conformers"],
+                    descriptors=z["descriptors"],
                 )
         except (OSError, ValueError, KeyError):  # a corrupt entry is recomputed
             self.misses += 1
@@ -94,6 +95,7 @@ class ConformerCache:
                     bonds=mol.bonds,
                     bond_features=mol.bond_features,
                     conformers=mol.conformers,
+                    descriptors=mol.descriptors,
                 )
             os.replace(tmp, path)
         finally:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from rdkit import Chem, RDLogger
-from rdkit.Chem import AllChem
+from rdkit.Chem import AllChem, Descriptors
 
 RDLogger.DisableLog("rdApp.*")  # statuses and notes carry the reasons; keep stderr clean
 
@@ -46,7 +46,8 @@ _HYBRIDISATIONS = (
     Chem.HybridizationType.SP3D2,
 )
 _NUM_HS = 5  # 0..4
-ATOM_FEATURES = len(ELEMENTS) + _DEGREES + len(_CHARGES) + len(_HYBRIDISATIONS) + 1 + _NUM_HS + 2
+# ... + aromatic, Hs, in ring, chiral, mass / 100 (Chemprop's atom features, as one-hots).
+ATOM_FEATURES = len(ELEMENTS) + _DEGREES + len(_CHARGES) + len(_HYBRIDISATIONS) + 1 + _NUM_HS + 3
 # Bond features: none (a radius-graph pair that is not bonded), single, double, triple,
 # aromatic, conjugated, in ring.
 _BOND_TYPES = (
@@ -57,7 +58,8 @@ _BOND_TYPES = (
 )
 BOND_FEATURES = 1 + len(_BOND_TYPES) + 2
 # Bump when preparation or features change, so stale cache entries are never reused.
-PREP_VERSION = 1
+PREP_VERSION = 2
+FORCEFIELDS = ("mmff", "none")
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ class PrepSettings:
     seed: ETKDG random seed, fixed so runs are reproducible.
     max_heavy_atoms: larger molecules get status ``too_large``.
     max_attempts: ETKDG attempts before the random-coordinate retry.
+    forcefield: "mmff" optimises ETKDG conformers with MMFF94 (UFF where MMFF has no
+        parameters; neither -> ``no_forcefield``); "none" keeps the ETKDG geometry, which
+        is 3-4x faster (36 vs 142 ms per Biogen molecule, measured) and accurate enough for
+        a radial basis of 0.2 Å resolution.
+    fallback_2d: a molecule that cannot be embedded or optimised is kept as a bond graph
+        without coordinates (status ``ok``, note ``2d_only``) instead of failing; for
+        models whose 2D part can predict alone (the hybrid D-MPNN).
+    descriptors: also compute RDKit's 2D descriptors (``DESCRIPTOR_NAMES``) per molecule.
+    embed_hydrogens: embed with explicit hydrogens (RDKit's advice). False embeds the
+        heavy-atom graph directly, 4x faster (9 vs 38 ms per Biogen molecule, measured),
+        with ETKDG's bond lengths, angles and torsion preferences still applied; only
+        with ``hydrogens=False`` and ``forcefield="none"`` (MMFF needs the hydrogens).
     """
 
     geometry: str = "3d"
@@ -78,6 +92,10 @@ class PrepSettings:
     seed: int = 0
     max_heavy_atoms: int = 100
     max_attempts: int = 3
+    forcefield: str = "mmff"
+    fallback_2d: bool = False
+    descriptors: bool = False
+    embed_hydrogens: bool = True
 
     def key(self) -> str:
         """A short stable hash of the settings (the cache folder name)."""
@@ -104,6 +122,7 @@ class PreparedMolecule:
         default_factory=lambda: np.zeros((0, BOND_FEATURES), np.float32)
     )
     conformers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.float64))
+    descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
 
     @property
     def ok(self) -> bool:
@@ -168,6 +187,7 @@ def atom_features(atom: Chem.Atom) -> list[float]:
         + [float(atom.GetIsAromatic())]
         + _one_hot(min(atom.GetTotalNumHs(), _NUM_HS - 1), range(_NUM_HS))
         + [float(atom.IsInRing()), float(atom.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED)]
+        + [0.01 * atom.GetMass()]
     )
 
 
@@ -253,29 +273,18 @@ def prepare_mol(
         )
 
     conformers = np.zeros((0, 0, 3), np.float64)
+    graph_mol = Chem.AddHs(mol) if settings.hydrogens else mol
     if settings.geometry == "3d":
-        given = use_given_coordinates and _has_3d_coordinates(mol)
-        mol_h = Chem.AddHs(mol, addCoords=given)
-        if given:
-            ids = [mol_h.GetConformer().GetId()]
-            notes.append("coords_from_sdf")
+        embedded = _embed(mol, settings, use_given_coordinates, notes)
+        if isinstance(embedded, PreparedMolecule):  # failed
+            if not settings.fallback_2d:
+                embedded.canonical_smiles = key
+                return embedded
+            notes += ["2d_only", embedded.status]  # predicted from the bond graph
         else:
-            if use_given_coordinates:
-                notes.append("sdf_2d_regenerated")
-            mol_h.RemoveAllConformers()
-            ids, embed_note = embed_conformers(mol_h, settings)
-            if not ids:
-                return failed("embed_failed", embed_note or "ETKDGv3 found no conformer", key)
-            if embed_note:
-                notes.append(embed_note)
-            forcefield = optimise_conformers(mol_h)
-            if forcefield is None:
-                return failed("no_forcefield", "neither MMFF94 nor UFF parameters", key)
-            notes.append(forcefield)
-        graph_mol = mol_h if settings.hydrogens else Chem.RemoveHs(mol_h)
-        conformers = np.stack([graph_mol.GetConformer(i).GetPositions() for i in ids])
-    else:
-        graph_mol = Chem.AddHs(mol) if settings.hydrogens else mol
+            mol_h, ids = embedded
+            graph_mol = mol_h if settings.hydrogens else Chem.RemoveHs(mol_h)
+            conformers = np.stack([graph_mol.GetConformer(i).GetPositions() for i in ids])
 
     feats = np.asarray([atom_features(a) for a in graph_mol.GetAtoms()], np.float32)
     bonds = np.asarray(
@@ -292,7 +301,55 @@ def prepare_mol(
         bonds=bonds,
         bond_features=bfeats,
         conformers=conformers.astype(np.float64),
+        descriptors=descriptors_of(mol) if settings.descriptors else np.zeros((0,), np.float32),
     )
+
+
+def _embed(
+    mol: Chem.Mol, settings: PrepSettings, use_given_coordinates: bool, notes: list[str]
+) -> tuple[Chem.Mol, list[int]] | PreparedMolecule:
+    """(molecule with hydrogens and conformers, conformer ids), or the failure."""
+    given = use_given_coordinates and _has_3d_coordinates(mol)
+    heavy_only = not (settings.embed_hydrogens or settings.hydrogens or given)
+    heavy_only = heavy_only and settings.forcefield == "none"
+    mol_h = Chem.Mol(mol) if heavy_only else Chem.AddHs(mol, addCoords=given)
+    if given:
+        notes.append("coords_from_sdf")
+        return mol_h, [mol_h.GetConformer().GetId()]
+    if use_given_coordinates:
+        notes.append("sdf_2d_regenerated")
+    mol_h.RemoveAllConformers()
+    ids, embed_note = embed_conformers(mol_h, settings)
+    if not ids:
+        return failed("embed_failed", embed_note or "ETKDGv3 found no conformer")
+    if embed_note:
+        notes.append(embed_note)
+    if settings.forcefield == "mmff":
+        forcefield = optimise_conformers(mol_h)
+        if forcefield is None:
+            return failed("no_forcefield", "neither MMFF94 nor UFF parameters")
+        notes.append(forcefield)
+    return mol_h, ids
+
+
+# RDKit's 2D descriptors minus the slow or unstable ones (qed: 1.5 ms/molecule alone;
+# Ipc overflows to 1e30 for large molecules).
+DESCRIPTOR_NAMES = tuple(n for n, _ in Descriptors._descList if n not in ("qed", "Ipc", "SPS"))
+_DESCRIPTOR_FUNCTIONS = dict(Descriptors._descList)
+
+
+def descriptors_of(mol: Chem.Mol) -> np.ndarray:
+    """(len(DESCRIPTOR_NAMES),) float32, squashed by sign(x) log(1 + |x|) so counts and
+    areas of any size are O(1); a descriptor RDKit cannot compute is 0."""
+    values = []
+    for name in DESCRIPTOR_NAMES:
+        try:
+            v = float(_DESCRIPTOR_FUNCTIONS[name](mol))
+        except Exception:  # RDKit raises on some exotic molecules: a missing value
+            v = 0.0
+        values.append(v if np.isfinite(v) else 0.0)
+    x = np.asarray(values, np.float64)
+    return (np.sign(x) * np.log1p(np.abs(x))).astype(np.float32)
 
 
 def prepare_smiles(text: str, settings: PrepSettings) -> PreparedMolecule:

@@ -1,9 +1,16 @@
-"""Prepared molecule -> ``GraphBatch`` (one graph per conformer).
+"""Prepared molecule -> ``GraphBatch`` (one graph per conformer), vectorised with numpy.
 
-3D graphs connect every pair of atoms closer than ``cutoff`` (a radius graph) plus every
-bonded pair; edge_attr holds bond features, with the "none" flag set for non-bonded
-pairs. 2D graphs connect bonded atoms only and carry no coordinates. Edges are directed
-and stored in both directions, so messages flow both ways.
+Edge layout (the contract the layers rely on): edges come in *reverse pairs*. Edge 2k is
+i -> j and edge 2k + 1 is j -> i, first one pair per bond, then (3D only) one pair per
+non-bonded atom pair closer than ``cutoff``. Every graph has an even number of edges, so
+after ``GraphBatch.collate`` the reverse of edge e is still e ^ 1, and node permutations
+(which relabel ``edge_index`` but keep the edge order) keep it too: the directed-bond
+messages of D-MPNN need no stored reverse index.
+
+edge_attr holds bond features; column 0 is the "not bonded" flag, set for radius pairs.
+2D graphs have bond pairs only and no coordinates. A molecule prepared as ``2d_only`` in
+a 3D setting (no conformer) has bond pairs only and all-zero coordinates; the geometric
+layers treat a zero distance as "no geometry".
 """
 
 from __future__ import annotations
@@ -17,21 +24,21 @@ from gdl_molprop.data.chem import BOND_FEATURES, PreparedMolecule
 from gdl_science.graphs import GraphBatch
 
 
-def _bond_edges(mol: PreparedMolecule) -> tuple[np.ndarray, np.ndarray]:
-    """(2, 2B) directed bond edges and their (2B, BOND_FEATURES) features."""
-    if len(mol.bonds) == 0:
-        return np.zeros((2, 0), np.int64), np.zeros((0, BOND_FEATURES), np.float32)
-    src = np.concatenate([mol.bonds[:, 0], mol.bonds[:, 1]])
-    dst = np.concatenate([mol.bonds[:, 1], mol.bonds[:, 0]])
-    return np.stack([src, dst]), np.concatenate([mol.bond_features, mol.bond_features])
+def pair_edges(pairs: np.ndarray) -> np.ndarray:
+    """(P, 2) atom pairs -> (2, 2P) directed edges, i->j then j->i for each pair."""
+    return np.stack([pairs, pairs[:, ::-1]], axis=1).reshape(-1, 2).T.astype(np.int64)
 
 
-def radius_edges(pos: np.ndarray, cutoff: float) -> np.ndarray:
-    """All ordered pairs (i != j) with |pos_i - pos_j| < cutoff -> (2, E)."""
+def radius_pairs(pos: np.ndarray, cutoff: float, bonds: np.ndarray) -> np.ndarray:
+    """(P, 2) pairs i < j with |pos_i - pos_j| < cutoff that are not bonded."""
+    n = len(pos)
     d = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=-1)
-    close = (d < cutoff) & ~np.eye(len(pos), dtype=bool)
-    src, dst = np.nonzero(close)
-    return np.stack([src, dst]).astype(np.int64)
+    close = d < cutoff
+    close[bonds[:, 0], bonds[:, 1]] = False
+    close[bonds[:, 1], bonds[:, 0]] = False
+    i, j = np.triu_indices(n, 1)
+    keep = close[i, j]
+    return np.stack([i[keep], j[keep]], axis=1)
 
 
 def molecule_graph(
@@ -46,36 +53,34 @@ def molecule_graph(
     targets: per-task values with NaN for missing ones -> y (1, T).
     """
     n = len(mol.atom_features)
-    bond_index, bond_attr = _bond_edges(mol)
+    bonds = mol.bonds.reshape(-1, 2)
+    bond_attr = np.repeat(mol.bond_features.reshape(-1, BOND_FEATURES), 2, axis=0)  # (2B, Fb)
+    edge_index, edge_attr = pair_edges(bonds), bond_attr
     pos = None
     if geometry == "3d":
-        coords = mol.conformers[conformer]
-        radius = radius_edges(coords, cutoff)
-        # Union of radius and bond edges: bond features where bonded, "none" flag otherwise.
-        attr = np.zeros((radius.shape[1], BOND_FEATURES), np.float32)
-        attr[:, 0] = 1.0
-        lookup = {(int(a), int(b)): k for k, (a, b) in enumerate(bond_index.T)}
-        seen = set()
-        for k, (a, b) in enumerate(radius.T):
-            j = lookup.get((int(a), int(b)))
-            if j is not None:
-                attr[k] = bond_attr[j]
-                seen.add(j)
-        extra = [j for j in range(bond_index.shape[1]) if j not in seen]  # bonds beyond cutoff
-        edge_index = np.concatenate([radius, bond_index[:, extra]], axis=1)
-        edge_attr = np.concatenate([attr, bond_attr[extra]])
-        pos = torch.as_tensor(coords, dtype=torch.float32)
-    else:
-        edge_index, edge_attr = bond_index, bond_attr
+        if mol.conformers.shape[0] == 0:  # 2d_only: bond graph, zero coordinates
+            pos = torch.zeros((n, 3), dtype=torch.float32)
+        else:
+            coords = mol.conformers[conformer]
+            far = radius_pairs(coords, cutoff, bonds)
+            far_attr = np.zeros((2 * len(far), BOND_FEATURES), np.float32)
+            far_attr[:, 0] = 1.0
+            edge_index = np.concatenate([edge_index, pair_edges(far)], axis=1)
+            edge_attr = np.concatenate([edge_attr, far_attr])
+            pos = torch.as_tensor(coords, dtype=torch.float32)
     y = None
     if targets is not None:
         y = torch.tensor([math.nan if t is None else t for t in targets], dtype=torch.float32)
+    extra = {}
+    if mol.descriptors.size:
+        extra["descriptors"] = torch.as_tensor(mol.descriptors, dtype=torch.float32)
     return GraphBatch.single(
         x=torch.as_tensor(mol.atom_features, dtype=torch.float32).reshape(n, -1),
         edge_index=torch.as_tensor(edge_index, dtype=torch.long).reshape(2, -1),
         pos=pos,
         edge_attr=torch.as_tensor(edge_attr, dtype=torch.float32).reshape(-1, BOND_FEATURES),
         y=y,
+        **extra,
     )
 
 

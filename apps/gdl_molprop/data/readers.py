@@ -1,9 +1,12 @@
 """Readers of the three input formats: CSV/TSV with a SMILES column, SDF, and ``.smi``.
 
 Each reader is a lazy iterator of ``MolRecord`` (constant memory, so predict streams
-files of any size). File-level problems (missing SMILES column, a non-numeric target)
-raise ``UserInputError`` naming the file and line; molecule-level problems are left to
-preparation, which turns them into a per-row status.
+files of any size). File-level problems (missing SMILES column, missing target column)
+raise ``UserInputError`` naming the file and line. A target cell holding text (``>10``,
+``high``) is not a reason to drop a whole data set: it is masked like a blank cell and
+the record carries the note ``non-numeric target`` (counted on stderr by the data
+module). Molecule-level problems are left to preparation, which turns them into a
+per-row status.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class MolRecord:
     targets: list[float] = field(default_factory=list)  # NaN where missing
     columns: dict[str, str] = field(default_factory=dict)  # the row as read, for predict
     split: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. non-numeric target 'y'='high'
 
 
 def input_format(path: str | Path) -> str:
@@ -45,20 +49,42 @@ def input_format(path: str | Path) -> str:
     raise UserInputError(f"{path}: unknown input format (use .csv, .tsv, .sdf or .smi)")
 
 
+NON_NUMERIC = "non-numeric target"
+
+
+class NonNumericTarget(UserInputError):
+    """A target cell with text that is not a number (the readers mask it with a note)."""
+
+
 def parse_target(text: str, path: str | Path, line: int, column: str) -> float:
-    """A target cell -> float; blank-like cells are NaN (masked), other text is an error."""
+    """A target cell -> float; blank-like cells are NaN (masked), text raises
+    ``NonNumericTarget`` (which the readers turn into a masked cell with a note)."""
     value = text.strip()
     if value.lower() in MISSING:
         return math.nan
     try:
         number = float(value)
     except ValueError:
-        raise UserInputError(
+        raise NonNumericTarget(
             f"{path} line {line}: target column {column!r} has non-numeric value {value!r}"
         ) from None
     if math.isinf(number):
         raise UserInputError(f"{path} line {line}: target column {column!r} is infinite")
     return number
+
+
+def parse_targets(
+    cells: Sequence[str], columns: Sequence[str], path: str | Path, line: int
+) -> tuple[list[float], list[str]]:
+    """The target cells of one record -> (values with NaN where missing or text, notes)."""
+    values, notes = [], []
+    for cell, column in zip(cells, columns):
+        try:
+            values.append(parse_target(cell, path, line, column))
+        except NonNumericTarget:
+            values.append(math.nan)
+            notes.append(f"{NON_NUMERIC} {column!r}={cell.strip()!r}")
+    return values, notes
 
 
 def _looks_numeric(text: str) -> bool:
@@ -115,13 +141,16 @@ def read_csv(
                     )
             first = False
             smiles = row.get(smiles_column) or ""
+            cells = [row.get(c) or "" for c in target_columns]
+            values, notes = parse_targets(cells, target_columns, path, line)
             yield MolRecord(
                 line=line,
                 id=(row.get(id_column) or "").strip() if id_column else str(line),
                 source=MoleculeSource(smiles=smiles, error=error),
-                targets=[parse_target(row.get(c) or "", path, line, c) for c in target_columns],
+                targets=values,
                 columns={k: (v if v is not None else "") for k, v in row.items()},
                 split=(row.get(SPLIT_COLUMN) or "").strip() or None,
+                notes=notes,
             )
 
 
@@ -212,14 +241,14 @@ def read_sdf(
                     "with --data.targets"
                 )
         title = lines[0].strip() if lines else ""
-        values = []
-        for c in (target_columns or []) if with_targets else []:
+        wanted = (target_columns or []) if with_targets else []
+        for c in wanted:
             if c not in props:
                 raise UserInputError(
                     f"{path} record {number} ({title or 'untitled'}): no property {c!r}; "
                     f"properties found: {', '.join(props) or 'none'}"
                 )
-            values.append(parse_target(props[c], path, number, c))
+        values, notes = parse_targets([props[c] for c in wanted], wanted, path, number)
         yield MolRecord(
             line=number,
             id=title or props.get("ID", "") or f"record_{number}",
@@ -227,6 +256,7 @@ def read_sdf(
             targets=values,
             columns={"id": title, **props},
             split=props.get(SPLIT_COLUMN) or None,
+            notes=notes,
         )
 
 

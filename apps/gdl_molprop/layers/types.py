@@ -8,7 +8,7 @@ the Blueprint can refuse a wrongly wired network at build time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -41,7 +41,9 @@ class NodeState:
     """What message-passing stages exchange.
 
     h (N, F) node features; edge_index (2, E) (source, target); edge_feat (E, Fe)
-    edge features (bond features + geometric encoding); batch (N,); num_graphs.
+    edge features (bond features + geometric encoding); batch (N,); num_graphs;
+    pos (N, 3) or None (the hybrid network's geometric stages read it); descriptors
+    (num_graphs, D) molecule-level features or None (joined at the readout).
     """
 
     h: torch.Tensor
@@ -49,9 +51,11 @@ class NodeState:
     edge_feat: torch.Tensor
     batch: torch.Tensor
     num_graphs: int
+    pos: torch.Tensor | None = None
+    descriptors: torch.Tensor | None = None
 
     def replace_h(self, h: torch.Tensor) -> NodeState:
-        return NodeState(h, self.edge_index, self.edge_feat, self.batch, self.num_graphs)
+        return replace(self, h=h)
 
 
 def permute_state(perm: torch.Tensor, state: NodeState) -> NodeState:
@@ -62,4 +66,10 @@ def permute_state(perm: torch.Tensor, state: NodeState) -> NodeState:
     from gdl_science.symmetry import NodePermutationGroup
 
     moved = NodePermutationGroup.act_on_graph(perm, graph)
-    return NodeState(moved.x, moved.edge_index, state.edge_feat, moved.batch, state.num_graphs)
+    return replace(
+        state,
+        h=moved.x,
+        edge_index=moved.edge_index,
+        batch=moved.batch,
+        pos=None if state.pos is None else state.pos[perm],
+    )

@@ -46,16 +46,14 @@ def test_missing_smiles_column_lists_columns(tmp_path):
         list(read_csv(path))
 
 
-def test_non_numeric_target_names_line_and_column(tmp_path):
+def test_non_numeric_target_is_masked_with_a_note(tmp_path):
     path = write_csv(
         tmp_path / "m.csv", [("a", "CCO", "1"), ("b", "CCN", "high")], header=("id", "smiles", "y")
     )
-    with pytest.raises(
-        UserInputError,
-        match=r"m\.csv line 3: target column 'y' has non-numeric "
-        r"value 'high'",
-    ):
-        list(read_csv(path, targets=["y"]))
+    first, second = read_csv(path, targets=["y"])
+    assert first.targets == [1.0] and first.notes == []
+    assert math.isnan(second.targets[0])
+    assert second.notes == ["non-numeric target 'y'='high'"]
 
 
 def test_nan_text_is_missing_and_inf_is_an_error(tmp_path):
