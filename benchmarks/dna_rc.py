@@ -1,7 +1,7 @@
 """Benchmark: RC-equivariant vs augmented vs plain CNN on planted JASPAR motifs.
 
 For each sequence length, training-set size and seed, the same generator
-(``data_recipes.dna_planted_motifs``: CTCF, SPI1 and FOXA1 matrices planted on random
+(``gdl_dna.data.planted_motifs``: CTCF, SPI1 and FOXA1 matrices planted on random
 strands, i.i.d. background) makes a training set, a validation set (for choosing the
 epoch) and a 2000-sequence test set. The three symmetry modes train the same blueprint
 at equal trainable-parameter count (the plain net's widths are scaled to match), with
@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from gdl_dna.data.dataset import SequenceDataset
+from gdl_dna.data.dataset import SequenceDataset, collate_sequences
+from gdl_dna.data.framing import FramedGroup
+from gdl_dna.data.planted_motifs import generate
 from gdl_dna.metrics import binary_metrics
 from gdl_dna.task import DNATask
 
-from data_recipes.dna_planted_motifs import generate
 from gdl_science.blueprint import count_parameters
 
 MODES = ("equivariant", "augment", "none")
@@ -62,8 +63,8 @@ def build_task(mode: str, names: list[str], length: int, arch: dict, seed: int) 
 def evaluate(task: DNATask, loader: torch.utils.data.DataLoader, names: list[str]) -> float:
     task.eval()
     preds, targets = [], []
-    for x, y in loader:
-        preds.append(task.predict_values(x))
+    for items, y in loader:
+        preds.append(task.predict_sequences(items))
         targets.append(y)
     return binary_metrics(torch.cat(preds), torch.cat(targets), names)["auroc"]
 
@@ -80,9 +81,12 @@ def train_one(
 ) -> dict:
     task = build_task(mode, names, length, arch, seed)
     gen = torch.Generator().manual_seed(seed)
-    train = torch.utils.data.DataLoader(data["train"], batch_size=64, shuffle=True, generator=gen)
-    val = torch.utils.data.DataLoader(data["val"], batch_size=256)
-    test = torch.utils.data.DataLoader(data["test"], batch_size=256)
+    loader = torch.utils.data.DataLoader
+    train = loader(
+        data["train"], batch_size=64, shuffle=True, generator=gen, collate_fn=collate_sequences
+    )
+    val = loader(data["val"], batch_size=256, collate_fn=collate_sequences)
+    test = loader(data["test"], batch_size=256, collate_fn=collate_sequences)
     opt = torch.optim.AdamW(task.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(train))
     best_val, best_test, best_epoch, curve = -1.0, float("nan"), -1, []
@@ -90,7 +94,8 @@ def train_one(
     start = time.perf_counter()
     for epoch in range(epochs):
         task.train()
-        for batch in train:
+        for raw in train:
+            batch = task.on_before_batch_transfer(raw, 0)  # pad by the window rule
             if mode == "augment":
                 batch = task.random_transform(batch, aug_gen)
             loss = task.step(batch).loss
@@ -121,6 +126,7 @@ def throughput(
     """Training sequences/s per mode: batch 64, forward+backward+AdamW step, interleaved."""
     x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
     y = (torch.rand(64, len(names)) < 0.4).float()
+    index = torch.arange(64)
     tasks = {m: build_task(m, names, length, arch, 0).train() for m in MODES}
     # The plain net at the equivariant net's channel widths (about twice the parameters,
     # the same convolution FLOPs): separates the cost of weight tying from that of width.
@@ -137,7 +143,7 @@ def throughput(
             for i in range(steps + 2):  # two warm-up steps
                 if i == 2:
                     t0 = time.perf_counter()
-                batch = (x, y)
+                batch = ([FramedGroup(index, x, None)], y)
                 if m == "augment":
                     batch = task.random_transform(batch, gen)
                 loss = task.step(batch).loss
@@ -162,13 +168,13 @@ def run(args: argparse.Namespace) -> dict:
     results = []
     for length in args.lengths:
         test_seqs, test_y, names = make_split(args.test_size, length, seed=10_000 + length)
-        test = SequenceDataset(test_seqs, test_y, length)
+        test = SequenceDataset(test_seqs, test_y)
         for n_train in args.train_sizes:
             for seed in args.seeds:
                 seqs, y, _ = make_split(n_train + args.val_size, length, seed=seed * 7919 + length)
                 data = {
-                    "train": SequenceDataset(seqs[:n_train], y[:n_train], length),
-                    "val": SequenceDataset(seqs[n_train:], y[n_train:], length),
+                    "train": SequenceDataset(seqs[:n_train], y[:n_train]),
+                    "val": SequenceDataset(seqs[n_train:], y[n_train:]),
                     "test": test,
                 }
                 for mode in MODES:

@@ -34,6 +34,7 @@ from gdl_dna.layers import (
     RCPointwise,
     RCPool1d,
     StrandHead,
+    block_max,
     kmer_mask,
     masked_max,
     masked_mean,
@@ -47,6 +48,7 @@ from gdl_science.blueprint import (
     MLPHead,
     RCInvariantPool,
     count_parameters,
+    match_parameter_count,
 )
 from gdl_science.symmetry import ONE_HOT, RCFieldType
 
@@ -62,7 +64,10 @@ class ArchConfig:
     pool_sizes: Sequence[int] = (4, 4, 1)  # local max pool after each block (1 = none)
     kmer: int = 1  # k-mer input layer (1 = plain one-hot)
     head: str = "invariant"  # "invariant" or "strand"
-    global_pool: str = "max"  # over the length before the head: "max" (motifs) or "mean"
+    # Before the head: "max" (motif presence) or "mean" over the length, or "flatten": a
+    # dense RC-equivariant readout over channels x positions (position-aware, e.g.
+    # promoters aligned on the TSS; needs one fixed frame, the checkpoint's window).
+    global_pool: str = "max"
     hidden: Sequence[int] = field(default_factory=lambda: (32,))
     dropout: float = 0.1
 
@@ -74,8 +79,10 @@ class ArchConfig:
                 f"{len(self.channels)}, {len(self.kernel_sizes)}, {len(self.dilations)}, "
                 f"{len(self.pool_sizes)}"
             )
-        if self.global_pool not in ("max", "mean"):
-            raise ValueError(f"global_pool must be 'max' or 'mean', got {self.global_pool!r}")
+        if self.global_pool not in ("max", "mean", "flatten"):
+            raise ValueError(
+                f"global_pool must be 'max', 'mean' or 'flatten', got {self.global_pool!r}"
+            )
         if self.head not in ("invariant", "strand"):
             raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
         bad = [k for k in self.kernel_sizes if k % 2 == 0]
@@ -95,6 +102,15 @@ def supported_length(arch: ArchConfig, length: int) -> bool:
                 return False
             length = pooled
     return True
+
+
+def trunk_length(arch: ArchConfig, length: int) -> int:
+    """The length the conv/pool trunk leaves of a supported input ``length``."""
+    length = length - arch.kmer + 1
+    for window in arch.pool_sizes:
+        if window > 1:
+            length = pooled_length(length, window) or 0
+    return length
 
 
 def frame_length(arch: ArchConfig, length: int) -> int:
@@ -143,7 +159,7 @@ class DNANet(Blueprint):
                     mask = pool_mask(mask, stage.window)
                 elif isinstance(stage, KmerEncoding):
                     mask = kmer_mask(mask, stage.k)
-            if x.dim() == 2:  # past the global pool: no length left to mask
+            if x.dim() == 2 or name == "readout":  # no length left to mask
                 mask = None
         return x
 
@@ -153,7 +169,7 @@ def hidden_types(arch: ArchConfig) -> list[RCFieldType]:
     return [RCFieldType(regular=c, plus=m, minus=m) for c in arch.channels]
 
 
-def build_equivariant(arch: ArchConfig, n_outputs: int) -> Blueprint:
+def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blueprint:
     stages: list[tuple[str, nn.Module]] = []
     in_type = ONE_HOT
     if arch.kmer > 1:
@@ -170,9 +186,18 @@ def build_equivariant(arch: ArchConfig, n_outputs: int) -> Blueprint:
         if w > 1:
             stages.append((f"pool{i}", RCPool1d(t, w)))
         in_type = t
-    stages.append(("global_pool", RCGlobalPool1d(in_type, arch.global_pool)))
+    hidden = arch.hidden[0] if arch.hidden else 16
+    if arch.global_pool == "flatten":
+        # A kernel as long as the trunk's output: one dense, RC-equivariant map of every
+        # channel at every position to ``hidden`` RC-regular pairs (length 1 after it).
+        readout_type = RCFieldType(regular=hidden)
+        k = trunk_length(arch, length)
+        stages.append(("readout", RCConv1d(in_type, readout_type, k, padding="valid")))
+        stages.append(("readout_act", RCPointwise(readout_type)))
+        in_type = readout_type
+    else:
+        stages.append(("global_pool", RCGlobalPool1d(in_type, arch.global_pool)))
     if arch.head == "strand":
-        hidden = arch.hidden[0] if arch.hidden else 16
         stages.append(("head", StrandHead(in_type, n_outputs, hidden=hidden)))
     else:
         stages.append(("invariant_pool", RCInvariantPool(in_type)))
@@ -196,7 +221,7 @@ class SymmetricMaxPool1d(LocalPooling):
             raise ValueError(
                 f"length {x.shape[-1]} cannot be pooled by {self.window} symmetrically"
             )
-        return F.max_pool1d(F.pad(x, (pad // 2, pad // 2)), self.window)
+        return block_max(F.pad(x, (pad // 2, pad // 2)), self.window)
 
 
 class GlobalPool(nn.Module):
@@ -211,7 +236,9 @@ class GlobalPool(nn.Module):
         return pooled.squeeze(-1)
 
 
-def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blueprint:
+def build_plain(
+    arch: ArchConfig, n_outputs: int, widths: Sequence[int], length: int = 0
+) -> Blueprint:
     stages: list[tuple[str, nn.Module]] = []
     in_ch = 4
     if arch.kmer > 1:
@@ -230,12 +257,22 @@ def build_plain(arch: ArchConfig, n_outputs: int, widths: Sequence[int]) -> Blue
         in_ch = c
     # A strand head on a plain net is just more outputs: forward then reverse strand.
     n_out = 2 * n_outputs if arch.head == "strand" else n_outputs
-    stages.append(("global_pool", GlobalPool(arch.global_pool)))
+    if arch.global_pool == "flatten":
+        # The same readout untied: 2 * hidden channels, as the equivariant pairs have.
+        width = 2 * (arch.hidden[0] if arch.hidden else 16)
+        stages.append(("readout", nn.Conv1d(in_ch, width, trunk_length(arch, length))))
+        stages.append(("readout_act", nn.ReLU()))
+        stages.append(("global_pool", GlobalPool("mean")))  # (B, width, 1) -> (B, width)
+        in_ch = width
+    else:
+        stages.append(("global_pool", GlobalPool(arch.global_pool)))
     stages.append(("head", MLPHead(in_ch, n_out, arch.hidden, arch.dropout)))
     return DNANet(stages)
 
 
-def plain_widths(arch: ArchConfig, n_outputs: int, target_parameters: int | None) -> list[int]:
+def plain_widths(
+    arch: ArchConfig, n_outputs: int, target_parameters: int | None, length: int = 0
+) -> list[int]:
     """Channel widths of the plain net: the equivariant channel counts scaled by one
     factor chosen so the parameter count is as close as possible to ``target_parameters``
     (None: same channel counts, i.e. about twice the parameters)."""
@@ -243,27 +280,25 @@ def plain_widths(arch: ArchConfig, n_outputs: int, target_parameters: int | None
     if target_parameters is None:
         return base
 
-    def size(step: int) -> tuple[int, list[int]]:
-        widths = [max(1, round(b * step / 100)) for b in base]
-        return count_parameters(build_plain(arch, n_outputs, widths)), widths
+    def count(widths: list[int]) -> int:
+        return count_parameters(build_plain(arch, n_outputs, widths, length))
 
-    # The count grows with the scale, so bisect on the scale in percent.
-    lo, hi = 10, 200
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if size(mid)[0] < target_parameters:
-            lo = mid
-        else:
-            hi = mid
-    candidates = [size(lo), size(hi)]
-    return min(candidates, key=lambda c: abs(c[0] - target_parameters))[1]
+    return match_parameter_count(base, count, target_parameters)
 
 
 def build_network(
-    arch: ArchConfig, n_outputs: int, equivariant: bool, match_parameters: bool = True
+    arch: ArchConfig,
+    n_outputs: int,
+    equivariant: bool,
+    match_parameters: bool = True,
+    length: int = 0,
 ) -> Blueprint:
-    """The network for a symmetry mode: tied (equivariant) or plain with matched size."""
+    """The network for a symmetry mode: tied (equivariant) or plain with matched size.
+
+    ``length``: the fixed frame, needed only by the ``flatten`` readout."""
     if equivariant:
-        return build_equivariant(arch, n_outputs)
-    target = count_parameters(build_equivariant(arch, n_outputs)) if match_parameters else None
-    return build_plain(arch, n_outputs, plain_widths(arch, n_outputs, target))
+        return build_equivariant(arch, n_outputs, length)
+    target = (
+        count_parameters(build_equivariant(arch, n_outputs, length)) if match_parameters else None
+    )
+    return build_plain(arch, n_outputs, plain_widths(arch, n_outputs, target, length), length)

@@ -56,7 +56,7 @@ class DNATask(GDLTask):
         pool_sizes: list[int] | None = None,
         kmer: int = 1,
         head: Literal["invariant", "strand"] = "invariant",
-        global_pool: Literal["max", "mean"] = "max",
+        global_pool: Literal["max", "mean", "flatten"] = "max",
         hidden: list[int] | None = None,
         dropout: float = 0.1,
         match_parameters: bool = True,
@@ -73,7 +73,8 @@ class DNATask(GDLTask):
                 per block (each); kernel_sizes (odd), dilations, pool_sizes: per block.
             kmer: k-mer input layer (1 = one-hot). head: invariant (orientation pooled) or
                 strand (strand-specific, RC-equivariant). global_pool: max (motif presence) or
-                mean over the length before the head. hidden/dropout: the MLP head.
+                mean over the length before the head, or flatten (a dense readout of
+                every position: position-aware, one fixed frame). hidden/dropout: the head.
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
             base_kwargs: the shared arguments of ``GDLTask`` (symmetry, lr, ...).
@@ -115,13 +116,19 @@ class DNATask(GDLTask):
         while minimum - period >= 1 and supported_length(self.arch, minimum - period):
             minimum -= period
         odd = all(w % 2 for w in self.arch.pool_sizes if w > 1)
-        self.frame_rule = FrameRule(
-            self.sequence_length, period, minimum, hp.fixed_window, both_parities=odd
-        )
+        # The positional readout has one weight per position: one frame for every batch.
+        fixed = hp.fixed_window or hp.global_pool == "flatten"
+        self.frame_rule = FrameRule(self.sequence_length, period, minimum, fixed, odd)
         self.n_outputs = self.spec.n_outputs
 
     def build_network(self, equivariant: bool) -> torch.nn.Module:
-        return build_network(self.arch, self.n_outputs, equivariant, self.hparams.match_parameters)
+        return build_network(
+            self.arch,
+            self.n_outputs,
+            equivariant,
+            self.hparams.match_parameters,
+            self.sequence_length,
+        )
 
     def selection_metric(self) -> SelectionMetric:
         if self.spec.kind == "regression":

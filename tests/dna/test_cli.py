@@ -13,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GDL_DNA = str(Path(sys.executable).parent / "gdl-dna")
-CONFIGS = sorted((ROOT / "configs" / "dna").glob("*.yaml"))
 TINY_MODEL = [
     "--model.channels=[4]",
     "--model.irrep_channels=1",
@@ -162,29 +161,69 @@ def test_explain_writes_arrays_and_logos(trained, tmp_path, in_process):
     assert (tmp_path / "ex/s1.png").stat().st_size > 1000 and not (tmp_path / "ex/s2.npz").exists()
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
-def test_every_shipped_config_runs(config, tmp_path, in_process):
-    extra = [
-        "--trainer.fast_dev_run=1",
-        f"--trainer.default_root_dir={tmp_path}",
-        "--data.embedded_n=64",
-    ]
-    if config.stem == "cluster":  # multi-node settings, run here as one CPU process
-        extra += [
-            "--trainer.num_nodes=1",
-            "--trainer.devices=1",
-            "--trainer.accelerator=cpu",
-            "--data.num_workers=0",
-            "--data.window=200",
-            *TINY_MODEL,
-        ]
-    if config.stem == "default":
-        extra += TINY_MODEL
-    # The cluster config uses the DDP strategy, which sets process-wide state (MASTER_PORT,
-    # a process group): run it in its own process so nothing leaks into later tests.
-    run = gdl_dna if config.stem == "cluster" else in_process
-    r = run("fit", "--config", str(config), *extra, cwd=tmp_path)
+def _planted_tsv(path: Path, n: int, length: int) -> Path:
+    from gdl_dna.data.planted_motifs import generate
+
+    names, rows = generate(n, length, seed=3)
+    lines = ["id\tsequence\t" + "\t".join(names)]
+    lines += [f"{rid}\t{seq}\t" + "\t".join(map(str, y)) for rid, seq, y in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _short_fit(in_process, tmp_path: Path, config: str, *extra: str):
+    r = in_process(
+        "fit", "--config", str(ROOT / f"configs/dna/{config}.yaml"),
+        "--trainer.max_epochs=1", "--trainer.limit_train_batches=2",
+        "--trainer.limit_val_batches=1", "--data.batch_size=16",
+        "--trainer.default_root_dir", str(tmp_path / "run"), *extra, cwd=tmp_path,
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
+    return r, next((tmp_path / "run").glob("lightning_logs/version_*/checkpoints/last.ckpt"))
+
+
+@pytest.mark.parametrize("config", ["small", "default"])
+def test_a_300bp_tsv_is_used_whole_by_the_shipped_configs(config, tmp_path, in_process):
+    from gdl_dna.task import DNATask
+
+    from gdl_science.io import load_task
+
+    tsv = _planted_tsv(tmp_path / "planted300.tsv", 48, 300)
+    r, ckpt = _short_fit(in_process, tmp_path, config, "--data.path", str(tsv))
+    assert "warning" not in r.stderr and "padded to" not in r.stderr
+    task = load_task(DNATask, ckpt)
+    assert task.sequence_length == 300 and not task.frame_rule.fixed
+    assert task.frame_rule.frame_for(300) == 300  # every base of every sequence, no crop
+
+
+def test_a_short_window_warns_once_with_the_count_and_predict_follows_the_checkpoint(
+    tmp_path, in_process
+):
+    tsv = _planted_tsv(tmp_path / "planted300.tsv", 48, 300)
+    r, ckpt = _short_fit(
+        in_process, tmp_path, "small", "--data.path", str(tsv), "--data.window=100"
+    )
+    warnings = [line for line in r.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == 1, warnings
+    assert "48 of 48 sequences are longer than the window 100 and are centre-cropped" in warnings[0]
+    fa = tmp_path / "mixed.fa"
+    fa.write_text(">long\n" + "ACGT" * 100 + "\n>short\n" + "ACGT" * 10 + "\n")
+    p = in_process(
+        "predict", "--checkpoint", str(ckpt), "--input", str(fa),
+        "--output", str(tmp_path / "p.tsv"), cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0 and "1 sequence(s) longer than the checkpoint's window 100" in p.stderr
+
+
+def test_any_window_is_accepted_and_padded_up_to_the_pools_rule_once(tmp_path, in_process):
+    tsv = _planted_tsv(tmp_path / "planted.tsv", 32, 101)
+    r, _ = _short_fit(
+        in_process, tmp_path, "small", "--data.path", str(tsv), "--data.window=101",
+        "--model.pool_sizes=[4, 1]",
+    )  # fmt: skip
+    notes = [line for line in r.stderr.splitlines() if "padded to" in line]
+    assert len(notes) == 1 and "window 101 padded to 102" in notes[0]
+    assert "even pool window needs an even length" in notes[0]
 
 
 def test_fit_on_a_user_tsv_with_regression_labels(tmp_path, in_process):

@@ -14,9 +14,7 @@ import numpy as np
 from gdl_dna.data.labels import LabelSpec, attach_labels, build_targets, infer_kind
 from gdl_dna.data.records import SequenceRecord, file_format, iter_records
 from gdl_science.io import UserInputError
-from gdl_science.training import split_indices
-
-SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
+from gdl_science.training import column_split, split_indices
 
 
 @dataclass
@@ -73,21 +71,13 @@ def split_records(
     """Indices of train/val/test: 'random' (seeded), 'chrom' (BED) or 'column' (split)."""
     if how == "random":
         return split_indices(len(records), val_fraction, test_fraction, seed)
+    if how == "column":
+        return column_split([r.split for r in records], [r.describe() for r in records])
     parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
     for i, r in enumerate(records):
-        if how == "chrom":
-            if r.chrom is None:
-                raise UserInputError(
-                    f"{r.describe()}: split 'chrom' needs BED input (no chromosome)"
-                )
-            part = "val" if r.chrom in val_chroms else "test" if r.chrom in test_chroms else "train"
-        else:
-            value = (r.split or "").strip().lower()
-            if value not in SPLIT_NAMES:
-                raise UserInputError(
-                    f"{r.describe()}: split must be train, val or test, got {r.split!r}"
-                )
-            part = SPLIT_NAMES[value]
+        if r.chrom is None:
+            raise UserInputError(f"{r.describe()}: split 'chrom' needs BED input (no chromosome)")
+        part = "val" if r.chrom in val_chroms else "test" if r.chrom in test_chroms else "train"
         parts[part].append(i)
     if not parts["train"]:
         raise UserInputError(f"split {how!r} left no training records")

@@ -9,6 +9,8 @@ from gdl_dna.layers.nonlinearity import RCPointwise
 from gdl_dna.layers.pooling import (
     RCGlobalPool1d,
     RCPool1d,
+    block_max,
+    block_mean,
     masked_max,
     masked_mean,
     pool_mask,
@@ -25,6 +27,8 @@ __all__ = [
     "RCPointwise",
     "RCPool1d",
     "StrandHead",
+    "block_max",
+    "block_mean",
     "kmer_mask",
     "masked_max",
     "masked_mean",

@@ -29,7 +29,7 @@ class RCConv1d(EquivariantLinear):
 
     Args:
         in_type / out_type: the channel types of input and output.
-        kernel_size: odd, so "same" padding is symmetric.
+        kernel_size: odd, so "same" padding is symmetric (any size with ``padding="valid"``).
         dilation: spacing of the kernel taps; padding grows with it, still symmetric.
         bias: a bias tied like the weight (zero on -1 channels, shared within RC pairs).
     """
@@ -41,15 +41,20 @@ class RCConv1d(EquivariantLinear):
         kernel_size: int,
         dilation: int = 1,
         bias: bool = True,
+        padding: str = "same",
     ) -> None:
         super().__init__()
-        if kernel_size % 2 == 0:
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+        if kernel_size % 2 == 0 and padding == "same":
             raise ValueError(
                 f"kernel_size must be odd for exact RC equivariance, got {kernel_size}"
             )
         self.in_type, self.out_type = in_type, out_type
         self.kernel_size, self.dilation = kernel_size, dilation
-        self.padding = dilation * (kernel_size - 1) // 2
+        # "valid" (no padding) takes any kernel: a kernel as long as the input is a dense
+        # map over channels x positions that is still RC-equivariant (the positional readout).
+        self.padding = dilation * (kernel_size - 1) // 2 if padding == "same" else 0
         tying = conv_weight_tying(in_type, out_type, kernel_size)
         self.register_buffer("weight_index", tying.index, persistent=False)
         self.register_buffer("weight_sign", tying.sign, persistent=False)

@@ -31,6 +31,22 @@ def pooled_length(length: int, window: int) -> int | None:
     return None if pad is None else (length + pad) // window
 
 
+def block_max(x: torch.Tensor, window: int) -> torch.Tensor:
+    """(B, C, L) -> (B, C, L / window): max over non-overlapping blocks (L a multiple).
+
+    A reshape and a reduction: several times faster on CPU than ``F.max_pool1d``, which
+    goes through the 2D kernel with indices (measured, batch 64 x 72 channels x 101 bp).
+    """
+    b, c, n = x.shape
+    return x.reshape(b, c, n // window, window).amax(dim=-1)
+
+
+def block_mean(x: torch.Tensor, window: int) -> torch.Tensor:
+    """(B, C, L) -> (B, C, L / window): mean over non-overlapping blocks (L a multiple)."""
+    b, c, n = x.shape
+    return x.reshape(b, c, n // window, window).mean(dim=-1)
+
+
 def pool_mask(mask: torch.Tensor, window: int) -> torch.Tensor:
     """(B, 1, L) validity mask -> (B, 1, L') of the pooled blocks that hold any valid base.
 
@@ -41,7 +57,7 @@ def pool_mask(mask: torch.Tensor, window: int) -> torch.Tensor:
     pad = rc_safe_padding(mask.shape[-1], window)
     if pad is None:
         raise ValueError(f"length {mask.shape[-1]} cannot be pooled by {window} symmetrically")
-    return F.max_pool1d(F.pad(mask, (pad // 2, pad // 2)), window)
+    return block_max(F.pad(mask, (pad // 2, pad // 2)), window)
 
 
 def masked_max(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -85,11 +101,11 @@ class RCPool1d(LocalPooling):
         if pad:
             x = F.pad(x, (pad // 2, pad // 2))
         if self._split == x.shape[1]:
-            return F.max_pool1d(x, self.window)
+            return block_max(x, self.window)
         if self._split == 0:
-            return F.avg_pool1d(x, self.window)
+            return block_mean(x, self.window)
         head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
-        return torch.cat([F.max_pool1d(head, self.window), F.avg_pool1d(tail, self.window)], dim=1)
+        return torch.cat([block_max(head, self.window), block_mean(tail, self.window)], dim=1)
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, window={self.window}"
