@@ -171,7 +171,7 @@ def test_splits_random_chromosome_and_column(tmp_path):
     d = load_labelled(str(p))
     assert split_records(d.records, "column", 0, 0, 0) == ([0], [1], [2])
     bad = write(tmp_path / "b.tsv", "id\tsequence\tsplit\tl\na\tACGT\tholdout\t1\n")
-    with pytest.raises(UserInputError, match="split value .holdout. is not one of train"):
+    with pytest.raises(UserInputError, match=r"split value 'holdout' is not one of train"):
         split_records(load_labelled(str(bad)).records, "column", 0, 0, 0)
 
 
