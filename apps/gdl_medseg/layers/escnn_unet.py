@@ -57,6 +57,8 @@ class EquivariantUNet(nn.Module):
         norm: str = "instance",
     ) -> None:
         super().__init__()
+        self._init_args = (in_channels, n_classes, list(widths), convs_per_level, pool_sigma,
+                           group, axis, norm)
         if group not in GROUP_ORDER:
             raise ValueError(f"group must be one of {list(GROUP_ORDER)}, got {group!r}")
         self.group = group
@@ -82,6 +84,19 @@ class EquivariantUNet(nn.Module):
         # networks: if another network was cast to float64, ours would inherit float64
         # buffers. A new network starts in the default dtype.
         self.to(torch.get_default_dtype())
+
+    def __deepcopy__(self, memo: dict) -> EquivariantUNet:
+        """Rebuild and load the state: escnn's group elements cannot be deep-copied (their
+        ``__hash__`` runs before their attributes exist), and the core's symmetry check
+        works on a deep copy of the task."""
+        param = next(self.parameters())
+        new = EquivariantUNet(*self._init_args).to(param.device, param.dtype)
+        # The trainable state only: escnn's cached eval-mode filters are recomputed from it
+        # (identically) when the copy is put in eval mode.
+        new.train()
+        wanted = new.state_dict().keys()
+        new.load_state_dict({k: v for k, v in self.state_dict().items() if k in wanted})
+        return new.train(self.training)
 
     @property
     def levels(self) -> int:
