@@ -26,3 +26,22 @@ def test_benchmark_quick_mode_writes_json_markdown_and_plot(tmp_path):
     assert max(params) / min(params) < 1.1  # equal parameter counts across modes
     assert "| length |" in (tmp_path / "dna_rc_quick.md").read_text()
     assert (tmp_path / "dna_rc_quick.png").stat().st_size > 1000
+
+
+DATA = ROOT / ".." / "shared" / "data" / "dna"
+
+
+@pytest.mark.slow
+def test_real_data_benchmark_quick_mode_writes_json_markdown_and_roc_plot(tmp_path):
+    if not (DATA / "gue_prom300_tata" / "train.tsv").is_file():
+        pytest.skip(f"GUE data not found at {DATA} (shared data is not checked out)")
+    script = str(ROOT / "benchmarks/dna_real.py")
+    cmd = [sys.executable, script, "--quick", "--tasks", "tata", "--modes", "strand", "none",
+           "--results-dir", str(tmp_path)]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads((tmp_path / "dna_real_quick.json").read_text())
+    assert {s["mode"] for s in report["summary"]} == {"strand", "none"}
+    assert all(-1 <= s["mcc_mean"] <= 1 and 0 <= s["auroc_mean"] <= 1 for s in report["summary"])
+    assert "| tata | strand |" in (tmp_path / "dna_real_quick.md").read_text()
+    assert (tmp_path / "dna_real_quick.png").stat().st_size > 1000

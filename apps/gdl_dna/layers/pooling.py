@@ -38,7 +38,7 @@ def block_max(x: torch.Tensor, window: int) -> torch.Tensor:
     goes through the 2D kernel with indices (measured, batch 64 x 72 channels x 101 bp).
     """
     b, c, n = x.shape
-    return x.reshape(b, c, n // window, window).amax(dim=-1)
+    return x.reshape(b, c, n // window, window).max(dim=-1).values
 
 
 def block_mean(x: torch.Tensor, window: int) -> torch.Tensor:
