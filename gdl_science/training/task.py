@@ -118,8 +118,7 @@ class GDLTask(pl.LightningModule):
         self._augment_generator: torch.Generator | None = None
         self.metrics = nn.ModuleDict()
         self.configure()
-        if type(self).build_network is not GDLTask.build_network:  # MIGRATION-ONLY guard
-            self.net = self.build_network(self.equivariant)
+        self.net = self.build_network(self.equivariant)
 
     @property
     def equivariant(self) -> bool:
