@@ -70,6 +70,10 @@ class ArchConfig:
     global_pool: str = "max"
     hidden: Sequence[int] = field(default_factory=lambda: (32,))
     dropout: float = 0.1
+    # "separate": every RC convolution after the first starts with zero cross-strand
+    # weights, so the net starts as one plain CNN run on both strands (for strand-specific
+    # labels); "mixed": the usual random init of every tied weight.
+    strand_init: str = "mixed"
 
     def __post_init__(self) -> None:
         n = len(self.channels)
@@ -83,6 +87,8 @@ class ArchConfig:
             raise ValueError(
                 f"global_pool must be 'max', 'mean' or 'flatten', got {self.global_pool!r}"
             )
+        if self.strand_init not in ("mixed", "separate"):
+            raise ValueError(f"strand_init must be 'mixed' or 'separate', got {self.strand_init!r}")
         if self.head not in ("invariant", "strand"):
             raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
         bad = [k for k in self.kernel_sizes if k % 2 == 0]
@@ -204,6 +210,10 @@ def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blue
         stages.append(
             ("head", MLPHead(in_type.invariant_size, n_outputs, arch.hidden, arch.dropout))
         )
+    if arch.strand_init == "separate":
+        convs = [m for _, module in stages for m in module.modules() if isinstance(m, RCConv1d)]
+        for conv in convs[1:]:  # the first reads one-hot bases: every input is "forward"
+            conv.separate_strands_()
     return DNANet(stages)
 
 

@@ -59,6 +59,7 @@ class DNATask(GDLTask):
         global_pool: Literal["max", "mean", "flatten"] = "max",
         hidden: list[int] | None = None,
         dropout: float = 0.1,
+        strand_init: Literal["auto", "mixed", "separate"] = "auto",
         match_parameters: bool = True,
         **base_kwargs: Any,
     ) -> None:
@@ -75,6 +76,9 @@ class DNATask(GDLTask):
                 strand (strand-specific, RC-equivariant). global_pool: max (motif presence) or
                 mean over the length before the head, or flatten (a dense readout of
                 every position: position-aware, one fixed frame). hidden/dropout: the head.
+            strand_init: separate (no cross-strand weights at init: the net starts as one
+                plain CNN on both strands), mixed (random tied weights), or auto (separate
+                with the strand head, mixed with the invariant head).
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
             base_kwargs: the shared arguments of ``GDLTask`` (symmetry, lr, ...).
@@ -99,6 +103,11 @@ class DNATask(GDLTask):
             global_pool=hp.global_pool,
             hidden=tuple(hp.hidden if hp.hidden is not None else (32,)),
             dropout=hp.dropout,
+            strand_init=(
+                ("separate" if hp.head == "strand" else "mixed")
+                if hp.strand_init == "auto"
+                else hp.strand_init
+            ),
         )
         if hp.sequence_length < max(1, hp.kmer):
             raise UserInputError(

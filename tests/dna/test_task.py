@@ -189,3 +189,17 @@ def test_epoch_metrics_per_label_and_macro():
         [],
     )
     assert reg["pearson"] > 0.999 and reg["mse"] == 2.5
+
+
+def test_separate_strand_init_starts_the_strand_net_as_one_plain_cnn_per_strand():
+    from gdl_dna.layers import RCConv1d
+
+    task = DNATask(label_names=["a"], sequence_length=64, head="strand", **TINY)
+    assert task.arch.strand_init == "separate"  # auto: separate with the strand head
+    convs = [m for m in task.net.modules() if isinstance(m, RCConv1d)]
+    for conv in convs[1:]:
+        w, r, ro = conv.weight(), conv.in_type.regular, conv.out_type.regular
+        assert w[:ro, r:].abs().max() == 0 and w[:ro, :r].abs().max() > 0
+    assert task.check_symmetry(dtype=torch.float64).max_abs < 1e-12
+    mixed = DNATask(label_names=["a"], sequence_length=64, head="invariant", **TINY)
+    assert mixed.arch.strand_init == "mixed"

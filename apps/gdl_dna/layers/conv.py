@@ -69,6 +69,22 @@ class RCConv1d(EquivariantLinear):
         else:
             self.bias_theta = None
 
+    @torch.no_grad()
+    def separate_strands_(self) -> None:
+        """Zero the weights from partner (reverse-strand) and irrep inputs into the first
+        channel of every output pair; tying zeroes the mirror block too.
+
+        After this, the first channels of the regular pairs are a plain convolution of
+        the first channels of the input pairs: a stack of such layers starts as one plain
+        CNN applied to x (first channels) and to RC x (partners). Training may grow the
+        cross-strand weights back; it does not have to unlearn random ones first.
+        """
+        r_in, r_out = self.in_type.regular, self.out_type.regular
+        w = self.weight_index.view(self.out_type.size, self.in_type.size, self.kernel_size)
+        cross = w[:r_out, r_in:].reshape(-1)
+        cross = cross[cross < self.theta.numel()]  # the forced-zero slot is not a parameter
+        self.theta[cross] = 0.0
+
     @staticmethod
     def _expand(theta: torch.Tensor, index: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
         padded = torch.cat([theta, theta.new_zeros(1)])  # slot num_free is the forced zero
