@@ -16,12 +16,12 @@ rm -rf "$data" "$out/fit" "$out/pred" "$out/pred.errors.tsv"
 .venv/bin/python -m data_recipes.medseg_phantoms "$data" --cases 6 --size 32 >/dev/null
 echo "--- verify"
 "$bin" verify "$data"
-echo "--- fit (configs/medseg/small.yaml, 6 short epochs)"
+echo "--- fit (configs/medseg/small.yaml, 8 short epochs)"
 "$bin" fit --config configs/medseg/small.yaml --data.path "$data" \
-  --model.widths "[2, 2]" --model.lr 0.05 --data.patch_size 13 \
-  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 6 \
-  --trainer.default_root_dir "$out/fit" 2>&1 | grep -E "checkpoint:|final metrics" || true
-ckpt="$out/fit/checkpoints/last.ckpt"
+  --model.channels "[48, 48]" --model.lr 0.03 --data.patch_size 13 \
+  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 8 \
+  --trainer.default_root_dir "$out/fit" 2>&1 | grep -E "checkpoint:|largest component" || true
+ckpt="$out/fit/checkpoints/best.ckpt"
 test -f "$ckpt"
 echo "--- predict"
 "$bin" predict --checkpoint "$ckpt" --input "$data/imagesTr" --output "$out/pred" --overlap 0.5
