@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import torch
-from gdl_medseg.model.equivariant_unet import EquivariantUNet
-from gdl_medseg.model.unet import build_plain_unet, count_parameters, matched_plain_channels
+from gdl_medseg.layers.escnn_unet import EquivariantUNet
+from gdl_medseg.layers.unet import build_plain_unet, count_parameters, matched_plain_channels
 
 
 def build(name: str, widths: list[int], convs: int, n_classes: int = 4) -> torch.nn.Module:

@@ -26,12 +26,12 @@ from pathlib import Path
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from gdl_medseg.data.phantoms import PhantomConfig, write_dataset
 from gdl_medseg.datamodule import MedSegDataModule
-from gdl_medseg.model.unet import count_parameters
-from gdl_medseg.predict import sliding_window
+from gdl_medseg.layers.sliding_window import sliding_window
+from gdl_medseg.layers.unet import count_parameters
 from gdl_medseg.task import MedSegTask
 
-from data_recipes.medseg_phantoms import PhantomConfig, write_dataset
 from gdl_science.symmetry import OctahedralGroup, random_rotation, resample_rotated, rotate_grid
 
 
@@ -151,12 +151,15 @@ def main(argv: list[str] | None = None) -> None:
             val_fraction=0.0,
             foreground_fraction=a.foreground,
             cache_dir=str(work / "c"),
+            augment=False,  # the benchmark's recipe predates nnU-Net's augmentation
         )
         task = MedSegTask(
             1,
             4,
             dm.label_names,
-            widths=widths,
+            channels=[24 * w for w in widths],  # widths regular fields of the cube group
+            group="octahedral",
+            deep_supervision=False,
             convs_per_level=1,
             patch_size=a.patch,
             symmetry=symmetry,
