@@ -19,7 +19,7 @@ that ``DNANet`` threads through every stage).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -74,6 +74,9 @@ class ArchConfig:
     # weights, so the net starts as one plain CNN run on both strands (for strand-specific
     # labels); "mixed": the usual random init of every tied weight.
     strand_init: str = "mixed"
+    # The strand head's trunk: "conjoined" (one plain CNN f, p_fwd = f(x), p_rev = f(RC x):
+    # the general RC-equivariant map to strand pairs) or "tied" (RC-tied layers).
+    strand_trunk: str = "conjoined"
 
     def __post_init__(self) -> None:
         n = len(self.channels)
@@ -89,6 +92,10 @@ class ArchConfig:
             )
         if self.strand_init not in ("mixed", "separate"):
             raise ValueError(f"strand_init must be 'mixed' or 'separate', got {self.strand_init!r}")
+        if self.strand_trunk not in ("conjoined", "tied"):
+            raise ValueError(
+                f"strand_trunk must be 'conjoined' or 'tied', got {self.strand_trunk!r}"
+            )
         if self.head not in ("invariant", "strand"):
             raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
         bad = [k for k in self.kernel_sizes if k % 2 == 0]
@@ -296,6 +303,31 @@ def plain_widths(
     return match_parameter_count(base, count, target_parameters)
 
 
+class ConjoinedStrandNet(nn.Module):
+    """Strand-specific outputs from one plain CNN ``f`` run on both strands.
+
+    (B, 4, L) -> (B, 2n) laid out as RCFieldType(regular=n): channel j is f(x)_j (label j
+    on the given strand), channel 2n-1-j is f(RC x)_j (label j on the other strand). RC
+    swaps the two exactly. This is the *general* RC-equivariant map to strand pairs: any
+    forward prediction f is allowed (for a strand-specific target the symmetry constrains
+    only how the two strands' outputs relate, not f), so it is as accurate as ``none``.
+    """
+
+    def __init__(self, plain: nn.Module, n_outputs: int) -> None:
+        super().__init__()
+        self.plain = plain
+        self.in_type, self.out_type = ONE_HOT, RCFieldType(regular=n_outputs)
+
+    def forward_strand(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, n): the given strand only (what training needs: half the cost)."""
+        return self.plain(x, mask)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        rc_x = x.flip(1, 2)  # one-hot A,C,G,T: RC flips both axes
+        rc_mask = None if mask is None else mask.flip(-1)
+        return torch.cat([self.plain(x, mask), self.plain(rc_x, rc_mask).flip(1)], dim=1)
+
+
 def build_network(
     arch: ArchConfig,
     n_outputs: int,
@@ -306,6 +338,12 @@ def build_network(
     """The network for a symmetry mode: tied (equivariant) or plain with matched size.
 
     ``length``: the fixed frame, needed only by the ``flatten`` readout."""
+    if equivariant and arch.head == "strand" and arch.strand_trunk == "conjoined":
+        # One plain CNN for the given strand, sized like ``none`` (the tied net's count).
+        single = replace(arch, head="invariant")
+        target = count_parameters(build_equivariant(arch, n_outputs, length))
+        widths = plain_widths(single, n_outputs, target, length)
+        return ConjoinedStrandNet(build_plain(single, n_outputs, widths, length), n_outputs)
     if equivariant:
         return build_equivariant(arch, n_outputs, length)
     target = (

@@ -59,6 +59,7 @@ class DNATask(GDLTask):
         global_pool: Literal["max", "mean", "flatten"] = "max",
         hidden: list[int] | None = None,
         dropout: float = 0.1,
+        strand_trunk: Literal["conjoined", "tied"] = "conjoined",
         strand_init: Literal["auto", "mixed", "separate"] = "auto",
         match_parameters: bool = True,
         **base_kwargs: Any,
@@ -76,9 +77,11 @@ class DNATask(GDLTask):
                 strand (strand-specific, RC-equivariant). global_pool: max (motif presence) or
                 mean over the length before the head, or flatten (a dense readout of
                 every position: position-aware, one fixed frame). hidden/dropout: the head.
-            strand_init: separate (no cross-strand weights at init: the net starts as one
-                plain CNN on both strands), mixed (random tied weights), or auto (separate
-                with the strand head, mixed with the invariant head).
+            strand_trunk: the strand head's trunk: conjoined (one plain CNN on both strands;
+                exactly equivariant, as accurate as none) or tied (RC-tied layers).
+            strand_init: tied trunk only: separate (no cross-strand weights at init: it
+                starts as one plain CNN on both strands), mixed (random tied weights), or
+                auto (separate with the strand head, mixed with the invariant head).
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
             base_kwargs: the shared arguments of ``GDLTask`` (symmetry, lr, ...).
@@ -103,6 +106,7 @@ class DNATask(GDLTask):
             global_pool=hp.global_pool,
             hidden=tuple(hp.hidden if hp.hidden is not None else (32,)),
             dropout=hp.dropout,
+            strand_trunk=hp.strand_trunk,
             strand_init=(
                 ("separate" if hp.head == "strand" else "mixed")
                 if hp.strand_init == "auto"
@@ -224,6 +228,8 @@ class DNATask(GDLTask):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 4, L) -> (B, n_outputs) logits (regression: values) for the given strand."""
+        if hasattr(self.net, "forward_strand"):  # conjoined strand trunk: skip the other strand
+            return self.net.forward_strand(x, mask)
         return self.full_output(x, mask)[:, : self.n_outputs]
 
     def to_values(self, logits: torch.Tensor) -> torch.Tensor:

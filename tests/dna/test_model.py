@@ -66,8 +66,9 @@ def test_equivariant_net_float64_and_kmer_input():
     check_equivariance(net, RC, x, RC.act_on_one_hot).assert_equivariant(tolerance(torch.float64))
 
 
-def test_strand_head_network_is_equivariant_not_invariant():
-    arch = ArchConfig(**{**SMALL.__dict__, "head": "strand"})
+@pytest.mark.parametrize("trunk", ["conjoined", "tied"])
+def test_strand_head_network_is_equivariant_not_invariant(trunk):
+    arch = ArchConfig(**{**SMALL.__dict__, "head": "strand", "strand_trunk": trunk})
     net = _trained_stats(build_network(arch, 2, equivariant=True).double(), 96)
     x = _one_hot(4, 96, torch.float64)
     out_action = RC.action(net.out_type, length_axis=False)

@@ -149,8 +149,15 @@ def test_checkpoint_round_trip_gives_the_same_predictions(tmp_path):
     assert loaded.check_symmetry(dtype=torch.float32).max_abs <= tolerance(torch.float32)
 
 
-def test_strand_head_task_is_exactly_equivariant_and_uses_the_given_strand():
-    task = DNATask(label_names=["plus_strand_signal"], sequence_length=64, head="strand", **TINY)
+@pytest.mark.parametrize("trunk", ["conjoined", "tied"])
+def test_strand_head_task_is_exactly_equivariant_and_uses_the_given_strand(trunk):
+    task = DNATask(
+        label_names=["plus_strand_signal"],
+        sequence_length=64,
+        head="strand",
+        strand_trunk=trunk,
+        **TINY,
+    )
     task.eval()
     x = _x(4, 64)
     report = task.check_symmetry(dtype=torch.float32)
@@ -194,7 +201,9 @@ def test_epoch_metrics_per_label_and_macro():
 def test_separate_strand_init_starts_the_strand_net_as_one_plain_cnn_per_strand():
     from gdl_dna.layers import RCConv1d
 
-    task = DNATask(label_names=["a"], sequence_length=64, head="strand", **TINY)
+    task = DNATask(
+        label_names=["a"], sequence_length=64, head="strand", strand_trunk="tied", **TINY
+    )
     assert task.arch.strand_init == "separate"  # auto: separate with the strand head
     convs = [m for m in task.net.modules() if isinstance(m, RCConv1d)]
     for conv in convs[1:]:
