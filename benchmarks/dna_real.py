@@ -14,6 +14,7 @@ seq/s = training sequences x epochs / fit wall time. Runs are sequential, one at
 Usage:
     python benchmarks/dna_real.py                         # every task, mode, seed 0
     python benchmarks/dna_real.py --tasks tata --modes strand none --seeds 0 1 2
+    python benchmarks/dna_real.py --epochs tata=6 tf0=3   # per-task epochs
     python benchmarks/dna_real.py --quick                 # a few hundred sequences, 1 epoch
 
 Writes benchmarks/results/dna_real.json, .md and .png (ROC curves), or ``--name``.*.
@@ -44,8 +45,10 @@ MODES = {
     "equivariant": ["--model.symmetry", "equivariant"],
     "augment": ["--model.symmetry", "augment"],
     "none": ["--model.symmetry", "none"],
-    "strand": ["--model.symmetry", "equivariant", "--model.head", "strand"],
-}
+    "strand": ["--model.symmetry", "equivariant", "--model.head", "strand"],  # conjoined trunk
+    "strand_tied": ["--model.symmetry", "equivariant", "--model.head", "strand",
+                    "--model.strand_trunk", "tied"],
+}  # fmt: skip
 REFERENCE = {  # published test MCC (GUE paper, DNABERT-2 Table)
     "tf0": "DNABERT-2 0.720, DNABERT 0.680, NT-2500M 0.666",
     "tata": "NT-2500M 0.794, DNABERT-2 0.716",
@@ -103,8 +106,9 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
         "--trainer.default_root_dir", str(run_dir), "--trainer.enable_progress_bar", "false",
         *MODES[mode], *args.extra,
     ]  # fmt: skip
-    if args.epochs:
-        cmd += ["--trainer.max_epochs", str(args.epochs)]
+    epochs = args.epochs.get(task, args.epochs.get("all"))
+    if epochs:
+        cmd += ["--trainer.max_epochs", str(epochs)]
     env = {**os.environ, "GDL_NO_PROGRESS": "1"}
     start = time.perf_counter()
     fit = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -198,15 +202,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", nargs="+", default=None, choices=list(MODES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--config", type=Path, default=ROOT / "configs/dna/default.yaml")
-    parser.add_argument("--epochs", type=int, default=None, help="override max_epochs")
+    parser.add_argument(
+        "--epochs", nargs="+", default=[], help="override max_epochs: N, or TASK=N per task"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
     parser.add_argument("--quick", action="store_true", help="300 rows, 1 epoch (smoke test)")
     parser.add_argument("--name", default=None)
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
     parser.add_argument("extra", nargs="*", help="more fit arguments, after --")
     args = parser.parse_args(argv)
+    args.epochs = {
+        (e.split("=")[0] if "=" in e else "all"): int(e.split("=")[-1]) for e in args.epochs
+    }
     if args.quick:
-        args.limit, args.epochs = args.limit or 300, args.epochs or 1
+        args.limit, args.epochs = args.limit or 300, args.epochs or {"all": 1}
     name = args.name or ("dna_real_quick" if args.quick else "dna_real")
     if not DATA.is_dir():
         sys.exit(f"no GUE data at {DATA} (set GDL_SHARED_DATA)")
