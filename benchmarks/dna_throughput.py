@@ -1,0 +1,119 @@
+"""Benchmark: training throughput of the dna networks, equivariant vs plain.
+
+Train steps (forward + backward + AdamW, batch 64, one thread) of the default
+architecture (configs/dna/default.yaml) on random one-hot batches at the GUE lengths,
+for: the RC-equivariant net; the plain net at equal parameter count (``none``); the
+plain net at the equivariant net's channel widths (equal FLOPs, about twice the
+parameters); and the strand head's conjoined trunk (trained on the given strand only).
+Modes are interleaved and the median of the repeats is reported, so background load on
+a shared machine hits every mode alike.
+
+Usage:
+    python benchmarks/dna_throughput.py [--lengths 101 300] [--repeats 7] [--steps 5]
+
+Writes benchmarks/results/dna_throughput.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from gdl_dna.data.framing import FramedGroup
+from gdl_dna.task import DNATask
+
+from gdl_science.blueprint import count_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+ARCH_KEYS = ("channels", "irrep_channels", "kernel_sizes", "dilations", "pool_sizes", "hidden")
+
+
+def default_arch() -> dict:
+    model = yaml.safe_load((ROOT / "configs/dna/default.yaml").read_text())["model"]
+    return {k: model[k] for k in ARCH_KEYS if k in model}
+
+
+def variants(length: int, arch: dict) -> dict[str, DNATask]:
+    kw = dict(sequence_length=length, **arch)
+    return {
+        "equivariant": DNATask(symmetry="equivariant", **kw),
+        "none (equal parameters)": DNATask(symmetry="none", **kw),
+        "none (equal width)": DNATask(symmetry="none", match_parameters=False, **kw),
+        "strand, conjoined trunk": DNATask(symmetry="equivariant", head="strand", **kw),
+        "strand, tied trunk": DNATask(
+            symmetry="equivariant", head="strand", strand_trunk="tied", **kw
+        ),
+    }
+
+
+def measure(length: int, arch: dict, repeats: int, steps: int) -> list[dict]:
+    torch.manual_seed(0)
+    tasks = {name: t.train() for name, t in variants(length, arch).items()}
+    x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
+    batch = ([FramedGroup(torch.arange(64), x, None)], (torch.rand(64, 1) < 0.5).float())
+    opts = {n: torch.optim.AdamW(t.parameters(), lr=1e-3) for n, t in tasks.items()}
+    times: dict[str, list[float]] = {n: [] for n in tasks}
+    for _ in range(repeats):
+        for name, task in tasks.items():
+            for i in range(steps + 2):  # two warm-up steps
+                if i == 2:
+                    start = time.perf_counter()
+                loss = task.step(batch).loss
+                opts[name].zero_grad()
+                loss.backward()
+                opts[name].step()
+            times[name].append(time.perf_counter() - start)
+    rows = []
+    base = 64 * steps / statistics.median(times["none (equal parameters)"])
+    for name, ts in times.items():
+        speed = 64 * steps / statistics.median(ts)
+        rows.append({
+            "length": length, "model": name, "parameters": count_parameters(tasks[name]),
+            "seq_per_s": speed, "vs_none": speed / base,
+        })  # fmt: skip
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[101, 300])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    arch = default_arch()
+    rows = [r for n in args.lengths for r in measure(n, arch, args.repeats, args.steps)]
+    report = {
+        "command": "python benchmarks/dna_throughput.py",
+        "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
+        "1 thread, shared machine",
+        "architecture": arch,
+        "rows": rows,
+    }
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "dna_throughput.json").write_text(json.dumps(report, indent=1))
+    lines = [
+        f"# dna training throughput (`{report['command']}`; {report['machine']})",
+        "",
+        "| length | model | parameters | train seq/s | vs none |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['length']} | {r['model']} | {r['parameters']} | {r['seq_per_s']:.0f} | "
+        f"{r['vs_none']:.2f}x |"
+        for r in rows
+    ]
+    (args.results_dir / "dna_throughput.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
