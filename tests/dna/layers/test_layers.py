@@ -171,3 +171,31 @@ def test_strand_head_swaps_strands_under_rc(field_type):
     report.assert_equivariant(ATOL)
     y = head(_x(field_type))
     assert y.shape == (3, 6) and (y[:, :3] - y[:, 3:].flip(1)).abs().max() > 1e-6  # not invariant
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_batchnorm_backward_matches_numerical_gradients_with_and_without_a_mask(masked):
+    from gdl_dna.layers.batchnorm import _RCBatchNormFn, field_of_channel
+
+    torch.manual_seed(0)
+    ft = RCFieldType(regular=2, plus=1, minus=1)
+    bn = RCBatchNorm1d(ft).double()
+    x = torch.randn(3, ft.size, 7, dtype=torch.float64, requires_grad=True)
+    weight = torch.rand(ft.invariant_size, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(ft.invariant_size, dtype=torch.float64)
+    bias[ft.regular + ft.plus :] = 0.0  # -1 fields have no shift
+    bias.requires_grad_(True)
+    mask = None
+    if masked:
+        mask = torch.ones(3, 1, 7, dtype=torch.float64)
+        mask[0, :, :2] = mask[0, :, -2:] = 0.0  # a padded row
+    index = field_of_channel(ft)
+
+    def fn(x, weight, bias):
+        y, *_ = _RCBatchNormFn.apply(
+            x, weight, bias, index, bn.channels_per_field.double(), bn.minus_field, 1e-5, mask,
+            False,
+        )  # fmt: skip
+        return y if mask is None else y * mask  # the network zeroes padding after the norm
+
+    assert torch.autograd.gradcheck(fn, (x, weight, bias), eps=1e-6, atol=1e-6)
