@@ -17,7 +17,7 @@ Same wall time per mode: each fit gets ``--budget`` minutes. The epoch count is
 calibrated per mode from the measured time of a few training steps of its network (so
 the poly schedule ends on time), with ``--trainer.max_time`` as a hard stop.
 
-    python benchmarks/medseg_hippocampus.py [--budget 10] [--small-budget 6] [--modes ...]
+    python benchmarks/medseg_hippocampus.py [--budget 14] [--small-budget 6] [--runs ...]
 
 Writes benchmarks/results/medseg_hippocampus.{json,md,png}.
 """
@@ -29,6 +29,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -116,9 +117,11 @@ def seconds_per_step(dataset: Path, mode: str) -> tuple[float, str]:
     return float(np.median(times)), plan.describe()
 
 
-def fit(dataset: Path, mode: str, budget_min: float, root: Path, fraction: float) -> dict:
+def fit(
+    dataset: Path, mode: str, budget_min: float, root: Path, fraction: float, samples: int
+) -> dict:
     per_step, plan = seconds_per_step(dataset, mode)
-    steps_per_epoch = 64 // 2  # default.yaml: samples_per_epoch 64, plan batch 2
+    steps_per_epoch = samples // 2  # the plan's batch size is 2
     # ~12% of the budget goes to validation, data loading and the post-processing pass.
     epochs = max(1, int(0.88 * budget_min * 60 / (per_step * steps_per_epoch)))
     args = [
@@ -126,6 +129,7 @@ def fit(dataset: Path, mode: str, budget_min: float, root: Path, fraction: float
         "--model.symmetry", mode, "--trainer.max_epochs", str(epochs),
         "--trainer.max_time", f"00:00:{int(budget_min):02d}:{int(budget_min % 1 * 60):02d}",
         "--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false",
+        "--data.samples_per_epoch", str(samples),
     ]
     if fraction < 1:
         args += ["--data.train_fraction", str(fraction)]
@@ -231,16 +235,26 @@ def plot(results: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DATA)
-    p.add_argument("--budget", type=float, default=9.0, help="fit minutes per model")
-    p.add_argument("--small-budget", type=float, default=5.0, help="minutes for 10%% runs")
-    p.add_argument("--modes", nargs="+", default=["equivariant", "none", "augment"])
-    p.add_argument("--no-small", action="store_true", help="skip the 10%% rows")
+    p.add_argument("--budget", type=float, default=14.0, help="fit minutes per model")
+    p.add_argument("--small-budget", type=float, default=6.0, help="minutes for 10%% runs")
+    p.add_argument(
+        "--runs",
+        nargs="+",
+        default=["equivariant:1", "none:1", "equivariant:0.1", "none:0.1", "augment:1",
+                 "augment:0.1"],
+        help="mode:train_fraction, in the order they run (results are written after each)",
+    )
+    p.add_argument(
+        "--samples-per-epoch", type=int, default=32,
+        help="patches per epoch (validation frequency); the default config has 64",
+    )
     p.add_argument("--rotation-deg", type=float, default=30.0)
     p.add_argument("--rotated-cases", type=int, default=20, help="held-out cases rotated")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
     p.add_argument("--work", type=Path, default=Path("/tmp/medseg_hippocampus_bench"))
     p.add_argument("--name", default="medseg_hippocampus")
+    p.add_argument("--fresh", action="store_true", help="delete --work first")
     a = p.parse_args(argv)
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no Hippocampus dataset (see ../shared/data/README.md)")
@@ -251,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
         ids = ids[: a.cases]
     n_held = max(1, round(0.2 * len(ids)))
     held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    if a.fresh and a.work.exists():
+        shutil.rmtree(a.work)
     a.work.mkdir(parents=True, exist_ok=True)
     train_ds = link_dataset(a.data, train, a.work / "train")
     held_ds = link_dataset(a.data, held, a.work / "heldout")
@@ -260,10 +276,12 @@ def main(argv: list[str] | None = None) -> None:
         "cases": len(ids), "heldout": len(held), "train_folder": len(train), "seed": a.seed,
         "budget_min": a.budget, "small_budget_min": a.small_budget,
         "rotation_deg": a.rotation_deg, "rotated_cases": min(a.rotated_cases, len(held)),
+        "samples_per_epoch": a.samples_per_epoch,
     }
-    runs = [(m, 1.0, a.budget) for m in a.modes]
-    if not a.no_small:
-        runs += [(m, 0.1, a.small_budget) for m in a.modes]
+    runs = []
+    for spec in a.runs:
+        mode, fraction = spec.split(":")
+        runs.append((mode, float(fraction), a.budget if float(fraction) == 1 else a.small_budget))
     results = []
     out_json = RESULTS / f"{a.name}.json"
     for mode, fraction, budget in runs:
@@ -273,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"--- {tag}: fit ({budget} min)", flush=True)
         r = {"mode": mode, "train_fraction": fraction,
              "train_label": "100%" if fraction == 1 else f"{int(fraction * 100)}%"}
-        r.update(fit(train_ds, mode, budget, root, fraction))
+        r.update(fit(train_ds, mode, budget, root, fraction, a.samples_per_epoch))
         r["heldout"] = predict_and_evaluate(
             r["checkpoint"], held_ds / "imagesTr", held_ds / "labelsTr", root / "pred_heldout"
         )

@@ -18,7 +18,8 @@ echo "--- verify"
 "$bin" verify "$data"
 echo "--- fit (configs/medseg/small.yaml, 8 short epochs)"
 "$bin" fit --config configs/medseg/small.yaml --data.path "$data" \
-  --model.channels "[48, 48]" --model.lr 0.03 --data.patch_size 13 \
+  --model.channels "[48, 48]" --model.lr 0.05 --data.patch_size 13 --data.augment false \
+  --data.val_mode random --data.val_samples 4 \
   --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 8 \
   --trainer.default_root_dir "$out/fit" 2>&1 | grep -E "checkpoint:|largest component" || true
 ckpt="$out/fit/checkpoints/best.ckpt"
