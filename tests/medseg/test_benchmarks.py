@@ -36,3 +36,21 @@ def test_cost_benchmark_quick(tmp_path):
     assert result["plain_same_widths"]["train_step_vs_plain_same_widths"] == 1.0
     assert result["equivariant"]["params"] < result["plain_same_widths"]["params"] / 20
     assert result["equivariant"]["inference_exported_voxels_per_s"] > 0
+
+
+def test_hippocampus_benchmark_smoke(tmp_path, monkeypatch):
+    """10 real cases, seconds of fit per mode: the pipeline runs and writes JSON/MD/PNG."""
+    bench = _load("medseg_hippocampus")
+    if not (bench.DATA / "dataset.json").is_file():
+        pytest.skip(f"MSD Hippocampus not found at {bench.DATA}")
+    monkeypatch.setattr(bench, "RESULTS", tmp_path)
+    monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
+    bench.main([
+        "--cases", "10", "--budget", "0.3", "--small-budget", "0.2", "--rotated-cases", "2",
+        "--runs", "equivariant:1", "none:0.1", "--work", str(tmp_path / "work"),
+        "--name", "hippo",
+    ])
+    result = json.loads((tmp_path / "hippo.json").read_text())["results"]
+    assert [r["mode"] for r in result] == ["equivariant", "none"]
+    assert 0 <= result[0]["heldout"]["dice_mean"] <= 1 and "rotated" in result[0]
+    assert (tmp_path / "hippo.png").read_bytes()[:4] == b"\x89PNG"
