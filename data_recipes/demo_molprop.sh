@@ -16,7 +16,7 @@ $gdl fit --config configs/molprop/small.yaml --trainer.max_epochs 5 --data.limit
   --trainer.default_root_dir "$out/fit" --trainer.enable_progress_bar false 2>"$out/fit.log" \
   || { tail -20 "$out/fit.log"; exit 1; }
 grep -E "prepared|final metrics" "$out/fit.log"
-ckpt=$(ls -t "$out"/fit/lightning_logs/version_*/checkpoints/last.ckpt | head -1)
+ckpt=$(ls -t "$out"/fit/lightning_logs/version_*/checkpoints/best.ckpt | head -1)
 echo "checkpoint: $ckpt"
 
 echo "--- predict on a CSV with bad rows (kept, with a status)"

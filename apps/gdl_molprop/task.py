@@ -15,6 +15,8 @@ CLI links.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -25,6 +27,7 @@ from gdl_molprop.data.batching import prepare_graphs
 from gdl_molprop.data.chem import DESCRIPTOR_NAMES, PrepSettings
 from gdl_molprop.metrics import task_metrics
 from gdl_molprop.model import MolPropNet
+from gdl_molprop.plots import prediction_plot
 from gdl_science.graphs import GraphBatch
 from gdl_science.symmetry import E3Group, NodePermutationGroup, ProductGroup
 from gdl_science.symmetry.group import product_action
@@ -166,6 +169,32 @@ class MolPropTask(GDLTask):
 
     def configure_metrics(self) -> torchmetrics.MetricCollection:
         return task_metrics(self.task_names, self.task_type)
+
+    # ----- test: keep the predictions and draw them ----------------------------------
+    def update_metrics(self, stage: str, out: StepOutput) -> None:
+        super().update_metrics(stage, out)
+        if stage == "test":
+            self._test_outputs.append((out.target.detach().cpu(), out.preds.detach().cpu()))
+
+    def on_test_epoch_start(self) -> None:
+        self._test_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def on_test_epoch_end(self) -> None:
+        """Keep (targets, predictions) (n, T) in ``test_predictions`` and write a parity
+        plot (regression) or ROC curves (classification) beside the logs. Under DDP each
+        rank holds its share; rank 0 draws its own."""
+        if not self._test_outputs:
+            return
+        y = torch.cat([t for t, _ in self._test_outputs]).double().numpy()
+        p = torch.cat([q for _, q in self._test_outputs]).double().numpy()
+        self.test_predictions = (y, p)
+        folder = self.trainer.log_dir if self._trainer is not None else None
+        if folder and self.trainer.is_global_zero:
+            kind = "roc" if self.task_type == "classification" else "parity"
+            path = prediction_plot(
+                y, p, self.task_names, self.task_type, Path(folder) / f"test_{kind}.png", "test "
+            )
+            print(f"molprop: test {kind} plot: {path}", file=sys.stderr)
 
     def setup(self, stage: str) -> None:
         super().setup(stage)

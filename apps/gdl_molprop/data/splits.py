@@ -1,4 +1,5 @@
-"""Train/val/test splits: random, Bemis–Murcko scaffold (balanced), a ``split`` column, k-fold.
+"""Train/val/test splits: random, Bemis–Murcko scaffold (balanced), k-fold (a ``split``
+column is parsed by the core's ``column_split``).
 
 All functions take and return row indices, are seeded, and never look at the targets.
 The scaffold split follows Chemprop's ``scaffold_balanced``: scaffold sets larger than
@@ -18,7 +19,6 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from gdl_science.training import split_indices
 
 Split = tuple[list[int], list[int], list[int]]
-COLUMN_NAMES = {"train": 0, "val": 1, "valid": 1, "validation": 1, "test": 2}
 
 
 def scaffold_of(smiles: str) -> str:
@@ -70,21 +70,6 @@ def scaffold_split(
 
 def random_split(n: int, val_fraction: float, test_fraction: float, seed: int) -> Split:
     return split_indices(n, val_fraction, test_fraction, seed)
-
-
-def column_split(values: Sequence[str | None], where: Sequence[str]) -> Split:
-    """Rows labelled train/val/test in a ``split`` column; ``where[i]`` names row i's line."""
-    out: Split = ([], [], [])
-    for i, value in enumerate(values):
-        key = (value or "").strip().lower()
-        if key not in COLUMN_NAMES:
-            from gdl_science.io import UserInputError
-
-            raise UserInputError(
-                f"{where[i]}: split value {value!r} is not one of train, val, test"
-            )
-        out[COLUMN_NAMES[key]].append(i)
-    return out
 
 
 def kfold_split(

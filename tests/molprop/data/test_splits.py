@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from gdl_molprop.data.splits import column_split, kfold_split, scaffold_of, scaffold_split
+from gdl_molprop.data.splits import kfold_split, scaffold_of, scaffold_split
 
 from gdl_science.io import UserInputError
+from gdl_science.training import column_split
 
 SMILES = [
     "c1ccccc1O",
@@ -46,14 +47,15 @@ def test_scaffold_split_is_scaffold_disjoint_and_complete():
     assert len(train) >= len(SMILES) * 0.5 and val and test
 
 
-def test_column_split_and_bad_value():
+def test_split_column_uses_the_core_parser():
+    # molprop has no split-column parser of its own any more (issue 9): the core's.
     assert column_split(["train", "VAL", "test", "valid"], ["l2", "l3", "l4", "l5"]) == (
         [0],
         [1, 3],
         [2],
     )
-    with pytest.raises(UserInputError, match="l3: split value 'dev'"):
-        column_split(["train", "dev"], ["l2", "l3"])
+    with pytest.raises(UserInputError, match="l3: split value 'later'"):
+        column_split(["train", "later"], ["l2", "l3"])
 
 
 @pytest.mark.parametrize("use_scaffolds", [False, True])
