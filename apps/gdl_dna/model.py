@@ -339,11 +339,13 @@ def build_network(
 
     ``length``: the fixed frame, needed only by the ``flatten`` readout."""
     if equivariant and arch.head == "strand" and arch.strand_trunk == "conjoined":
-        # One plain CNN for the given strand, sized like ``none`` (the tied net's count).
+        # One plain CNN for the given strand, built exactly as ``none`` builds it (same
+        # widths and, at the same seed, the same initial weights), so the given strand's
+        # prediction is the one ``none`` would make and the other strand's follows by RC.
         single = replace(arch, head="invariant")
-        target = count_parameters(build_equivariant(arch, n_outputs, length))
-        widths = plain_widths(single, n_outputs, target, length)
-        return ConjoinedStrandNet(build_plain(single, n_outputs, widths, length), n_outputs)
+        return ConjoinedStrandNet(
+            build_network(single, n_outputs, False, match_parameters, length), n_outputs
+        )
     if equivariant:
         return build_equivariant(arch, n_outputs, length)
     target = (

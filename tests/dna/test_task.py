@@ -212,3 +212,16 @@ def test_separate_strand_init_starts_the_strand_net_as_one_plain_cnn_per_strand(
     assert task.check_symmetry(dtype=torch.float64).max_abs < 1e-12
     mixed = DNATask(label_names=["a"], sequence_length=64, head="invariant", **TINY)
     assert mixed.arch.strand_init == "mixed"
+
+
+def test_the_conjoined_strand_head_predicts_the_given_strand_exactly_as_none():
+    # For strand-specific labels RC equivariance constrains only how the two strands'
+    # outputs relate, so the strand head is the plain network on the given strand (the
+    # same one ``none`` builds, same initial weights at the same seed) plus its RC.
+    torch.manual_seed(3)
+    strand = DNATask(label_names=["a"], sequence_length=64, head="strand", **TINY).eval()
+    torch.manual_seed(3)
+    none = DNATask(label_names=["a"], sequence_length=64, symmetry="none", **TINY).eval()
+    x = _x(5, 64, seed=4)
+    assert torch.equal(strand(x), none(x))
+    assert torch.equal(strand.full_output(x)[:, 1:], none(x.flip(1, 2)))
