@@ -13,14 +13,14 @@ export GDL_CACHE_DIR="$out/cache" GDL_NO_PROGRESS=1
 
 data="$out/Dataset001_Phantoms"
 rm -rf "$data" "$out/fit" "$out/pred" "$out/pred.errors.tsv"
-.venv/bin/python -m data_recipes.medseg_phantoms "$data" --cases 6 --size 32 >/dev/null
+.venv/bin/python -m data_recipes.medseg_phantoms "$data" --cases 8 --size 32 >/dev/null
 echo "--- verify"
 "$bin" verify "$data"
-echo "--- fit (configs/medseg/small.yaml, 8 short epochs)"
+echo "--- fit (configs/medseg/small.yaml, 16 short epochs)"
 "$bin" fit --config configs/medseg/small.yaml --data.path "$data" \
   --model.channels "[48, 48]" --model.lr 0.05 --data.patch_size 13 --data.augment false \
   --data.val_mode random --data.val_samples 4 \
-  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 8 \
+  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 16 \
   --trainer.default_root_dir "$out/fit" 2>&1 | grep -E "checkpoint:|largest component" || true
 ckpt="$out/fit/checkpoints/best.ckpt"
 test -f "$ckpt"
