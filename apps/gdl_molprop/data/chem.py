@@ -74,16 +74,17 @@ class PrepSettings:
     max_attempts: ETKDG attempts before the random-coordinate retry.
     forcefield: "mmff" optimises ETKDG conformers with MMFF94 (UFF where MMFF has no
         parameters; neither -> ``no_forcefield``); "none" keeps the ETKDG geometry, which
-        is 3-4x faster (36 vs 142 ms per Biogen molecule, measured) and accurate enough for
-        a radial basis of 0.2 Å resolution.
+        is 2.5x faster (``benchmarks/molprop_prep_speed.py``); the radial basis has a
+        resolution of about 0.2 Å.
     fallback_2d: a molecule that cannot be embedded or optimised is kept as a bond graph
         without coordinates (status ``ok``, note ``2d_only``) instead of failing; for
         models whose 2D part can predict alone (the hybrid D-MPNN).
     descriptors: also compute RDKit's 2D descriptors (``DESCRIPTOR_NAMES``) per molecule.
     embed_hydrogens: embed with explicit hydrogens (RDKit's advice). False embeds the
-        heavy-atom graph directly, 4x faster (9 vs 38 ms per Biogen molecule, measured),
-        with ETKDG's bond lengths, angles and torsion preferences still applied; only
-        with ``hydrogens=False`` and ``forcefield="none"`` (MMFF needs the hydrogens).
+        heavy-atom graph directly, another 2.3x faster (5.6x with the MMFF step gone,
+        ``benchmarks/molprop_prep_speed.py``), with ETKDG's bond lengths, angles and
+        torsion preferences still applied; only with ``hydrogens=False`` and
+        ``forcefield="none"`` (MMFF needs the hydrogens).
     """
 
     geometry: str = "3d"

@@ -5,8 +5,9 @@ all atom pairs within the cutoff (SchNet, Schütt et al. 2017), as a residual up
     a_i' = LayerNorm(a_i + W_2 SiLU(Σ_j w_ij ⊙ W_1 a_j / s))   W_1: H -> R, W_2: R -> H
 
 The pairwise part runs in R = ``radial_width`` channels (64 by default, against H = 300
-atom channels): the radius graph has about 5x as many edges as the bond graph, and
-this keeps its cost below the D-MPNN's (measured on Biogen batches).
+atom channels): the radius graph has about 6x as many edges as the bond graph on
+drug-like molecules (``benchmarks/molprop_prep_speed.py``), so full-width filters would
+cost more than the whole D-MPNN.
 
 g is the geometric encoding, the only place where the symmetry modes differ:
 - ``equivariant``: a Gaussian radial basis of the distance (K features): E(3)-invariant;
