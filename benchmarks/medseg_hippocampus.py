@@ -145,12 +145,22 @@ def fit(
     return {
         "checkpoint": best.group(1) if best else "",
         "fit_wall_s": round(wall, 1),
+        "steps": steps_done(root),
         "epochs": epochs,
         "calibrated_s_per_step": round(per_step, 3),
         "plan": plan,
         "network": net.group(1) if net else "",
         "lcc": lcc.group(1) if lcc else "",
     }
+
+
+def steps_done(root: Path) -> int:
+    """The last training step logged by the fit under ``root`` (Lightning's CSV log)."""
+    steps = []
+    for path in root.rglob("metrics.csv"):
+        rows = list(csv.DictReader(path.open()))
+        steps += [int(r["step"]) for r in rows if r.get("step")]
+    return max(steps, default=0)
 
 
 def predict_and_evaluate(ckpt: str, images: Path, labels: Path, out: Path) -> dict:
@@ -192,7 +202,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         f"{meta['rotation_deg']}°.",
         "",
         "| mode | train cases | Dice anterior | Dice posterior | mean | HD95 ant/post (mm) "
-        "| rotated mean Dice | fit wall (s) | epochs | predict s/case |",
+        "| rotated mean Dice | fit wall (s) | steps done (planned) | predict s/case |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -200,7 +210,8 @@ def markdown(results: list[dict], meta: dict) -> str:
         lines.append(
             f"| {r['mode']} | {r['train_label']} | {h['dice_1']:.4f} | {h['dice_2']:.4f} | "
             f"**{h['dice_mean']:.4f}** | {h['hd95_1']} / {h['hd95_2']} | "
-            f"{rot.get('dice_mean', float('nan')):.4f} | {r['fit_wall_s']} | {r['epochs']} | "
+            f"{rot.get('dice_mean', float('nan')):.4f} | {r['fit_wall_s']} | "
+            f"{r.get('steps', '?')} ({r['epochs'] * meta.get('samples_per_epoch', 32) // 2}) | "
             f"{h['predict_s_per_case']} |"
         )
     lines += ["", "Networks and plans:", ""]
@@ -255,7 +266,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", type=Path, default=Path("/tmp/medseg_hippocampus_bench"))
     p.add_argument("--name", default="medseg_hippocampus")
     p.add_argument("--fresh", action="store_true", help="delete --work first")
+    p.add_argument(
+        "--report-only", action="store_true",
+        help="rewrite the Markdown and PNG from the JSON (filling step counts from --work)",
+    )
     a = p.parse_args(argv)
+    if a.report_only:
+        saved = json.loads((RESULTS / f"{a.name}.json").read_text())
+        for r in saved["results"]:
+            tag = f"{r['mode']}_{int(r['train_fraction'] * 100)}"
+            r.setdefault("steps", steps_done(a.work / f"fit_{tag}"))
+        saved["meta"].setdefault("samples_per_epoch", 32)
+        (RESULTS / f"{a.name}.json").write_text(json.dumps(saved, indent=2))
+        (RESULTS / f"{a.name}.md").write_text(markdown(saved["results"], saved["meta"]))
+        plot(saved["results"], RESULTS / f"{a.name}.png")
+        return
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no Hippocampus dataset (see ../shared/data/README.md)")
     ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
