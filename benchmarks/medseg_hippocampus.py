@@ -118,12 +118,19 @@ def seconds_per_step(dataset: Path, mode: str) -> tuple[float, str]:
 
 
 def fit(
-    dataset: Path, mode: str, budget_min: float, root: Path, fraction: float, samples: int
+    dataset: Path,
+    mode: str,
+    budget_min: float,
+    root: Path,
+    fraction: float,
+    samples: int,
+    epochs: int = 0,
 ) -> dict:
     per_step, plan = seconds_per_step(dataset, mode)
     steps_per_epoch = samples // 2  # the plan's batch size is 2
     # ~12% of the budget goes to validation, data loading and the post-processing pass.
-    epochs = max(1, int(0.88 * budget_min * 60 / (per_step * steps_per_epoch)))
+    # On a shared machine the calibration can be far off; --epochs fixes the count.
+    epochs = epochs or max(1, int(0.88 * budget_min * 60 / (per_step * steps_per_epoch)))
     args = [
         CLI, "fit", "--config", "configs/medseg/default.yaml", "--data.path", str(dataset),
         "--model.symmetry", mode, "--trainer.max_epochs", str(epochs),
@@ -266,6 +273,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--work", type=Path, default=Path("/tmp/medseg_hippocampus_bench"))
     p.add_argument("--name", default="medseg_hippocampus")
     p.add_argument("--fresh", action="store_true", help="delete --work first")
+    p.add_argument("--epochs", type=int, default=0, help="fixed epoch count (0: calibrate)")
+    p.add_argument(
+        "--append", action="store_true",
+        help="keep the rows already in the JSON, replacing those of the same mode and fraction",
+    )
     p.add_argument(
         "--report-only", action="store_true",
         help="rewrite the Markdown and PNG from the JSON (filling step counts from --work)",
@@ -309,6 +321,12 @@ def main(argv: list[str] | None = None) -> None:
         runs.append((mode, float(fraction), a.budget if float(fraction) == 1 else a.small_budget))
     results = []
     out_json = RESULTS / f"{a.name}.json"
+    if a.append and out_json.is_file():
+        redo = {(m, f) for m, f, _ in runs}
+        results = [
+            r for r in json.loads(out_json.read_text())["results"]
+            if (r["mode"], r["train_fraction"]) not in redo
+        ]
     for mode, fraction, budget in runs:
         tag = f"{mode}_{int(fraction * 100)}"
         root = a.work / f"fit_{tag}"
@@ -316,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"--- {tag}: fit ({budget} min)", flush=True)
         r = {"mode": mode, "train_fraction": fraction,
              "train_label": "100%" if fraction == 1 else f"{int(fraction * 100)}%"}
-        r.update(fit(train_ds, mode, budget, root, fraction, a.samples_per_epoch))
+        r.update(fit(train_ds, mode, budget, root, fraction, a.samples_per_epoch, a.epochs))
         r["heldout"] = predict_and_evaluate(
             r["checkpoint"], held_ds / "imagesTr", held_ds / "labelsTr", root / "pred_heldout"
         )
