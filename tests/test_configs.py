@@ -1,20 +1,25 @@
 """Every shipped config under configs/<app>/*.yaml runs through the real CLI.
 
-One parametrised test: a new config is tested by being added. Each runs ``fit`` with
-``fast_dev_run`` (one training and one validation batch) in this process, on one CPU
+One parametrised test: a new config is tested by being added. Each runs ``fit`` for two
+short epochs (two training and two validation batches each) in this process, on one CPU
 process (a cluster config's DDP strategy with a world of one), with the app's embedded
-data made small. What is checked is that the YAML parses against the current classes
-(typed choices, linked arguments) and that the model it describes trains a step.
+data made small. What is checked: the YAML parses against the current classes (typed
+choices, linked arguments), the model it describes trains, and every app's fit leaves
+what the core promises: ``best.ckpt`` and ``last.ckpt``, the line naming the best one
+with its metric, and ``metrics.png`` with two epochs on each curve.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
+from matplotlib.image import imread
 
 from gdl_science.cli import run_app
+from gdl_science.cli.learning_curves import read_csv_log
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (REPO / "configs").glob("*/*.yaml"))
@@ -25,7 +30,11 @@ SMALL_DATA = {
     "molprop": ["--data.limit=12"],
 }
 ONE_CPU_PROCESS = [
-    "--trainer.fast_dev_run=true",
+    "--trainer.max_epochs=2",
+    "--trainer.limit_train_batches=2",
+    "--trainer.limit_val_batches=2",
+    "--trainer.num_sanity_val_steps=0",
+    "--trainer.log_every_n_steps=1",
     "--trainer.accelerator=cpu",
     "--trainer.devices=1",
     "--trainer.num_nodes=1",
@@ -56,3 +65,13 @@ def test_shipped_config_fits_one_step(config, tmp_path, monkeypatch, capsys):
     code = run_app(spec, args)
     err = capsys.readouterr().err
     assert code == 0, err[-3000:]
+    (best,) = tmp_path.glob("**/checkpoints/best.ckpt")
+    (last,) = tmp_path.glob("**/checkpoints/last.ckpt")
+    assert re.search(rf"best checkpoint: {re.escape(str(best))} \(", err), err[-2000:]
+    assert f"last checkpoint: {last}" in err
+    image = imread(best.parent / "metrics.png")
+    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    logs = list(tmp_path.glob("**/metrics.csv"))  # absent where a config sets logger: false
+    if logs and "no val/" not in err:
+        curves = read_csv_log(logs[0])
+        assert len(curves["train/loss_epoch"]) == 2 and len(curves["val/loss"]) == 2

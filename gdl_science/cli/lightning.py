@@ -13,6 +13,7 @@ Defaults every app gets:
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -51,22 +52,39 @@ class LastCheckpoint(ModelCheckpoint):
 
 
 class ReportCheckpoint(Callback):
-    """Print where the trained model is, so the next command can use it."""
+    """Print where the trained model is, so the next command can use it.
+
+    When no validation value of the selection metric was ever logged (no validation
+    data, e.g. a split that left the val set empty), ``best.ckpt`` is a copy of
+    ``last.ckpt`` and the line says so: the documented ``best.ckpt`` always exists.
+    """
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not trainer.is_global_zero:
             return
+        last = next(
+            (cb.best_model_path for cb in trainer.checkpoint_callbacks
+             if isinstance(cb, LastCheckpoint) and cb.best_model_path),
+            "",
+        )
+        if last:
+            print(f"last checkpoint: {last}", file=sys.stderr)
         for cb in trainer.checkpoint_callbacks:
-            if isinstance(cb, LastCheckpoint):
-                if cb.best_model_path:
-                    print(f"last checkpoint: {cb.best_model_path}", file=sys.stderr)
-            elif isinstance(cb, ModelCheckpoint):
-                if cb.last_model_path:
-                    print(f"last checkpoint: {cb.last_model_path}", file=sys.stderr)
-                if cb.best_model_path:
-                    score = cb.best_model_score
-                    shown = f" ({cb.monitor}={float(score):.4g})" if score is not None else ""
-                    print(f"best checkpoint: {cb.best_model_path}{shown}", file=sys.stderr)
+            if isinstance(cb, LastCheckpoint) or not isinstance(cb, ModelCheckpoint):
+                continue
+            if cb.best_model_path:
+                score = cb.best_model_score
+                shown = f" ({cb.monitor}={float(score):.4g})" if score is not None else ""
+                print(f"best checkpoint: {cb.best_model_path}{shown}", file=sys.stderr)
+            elif last and cb.dirpath:
+                best = Path(cb.dirpath) / f"{cb.filename}{cb.FILE_EXTENSION}"
+                with atomic_path(best, suffix=".ckpt") as tmp:
+                    shutil.copyfile(last, tmp)
+                print(
+                    f"best checkpoint: {best} (no {cb.monitor} was logged, so it is the last "
+                    "epoch: is the validation set empty?)",
+                    file=sys.stderr,
+                )
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         if metrics:
             shown = " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))

@@ -62,3 +62,11 @@ def test_early_stopping_ends_the_fit_when_val_stops_improving(tmp_path):
     assert fit(tmp_path, "--model.scramble_from_epoch=1", "--early_stopping_patience=1") == 0
     curves = read_csv_log(next(tmp_path.glob("**/metrics.csv")))
     assert max(curves["val/mse"]) < 5  # stopped before the 6 epochs ran out
+
+
+def test_without_validation_best_ckpt_is_the_last_epoch_and_says_so(tmp_path, capsys):
+    assert fit(tmp_path, "--trainer.limit_val_batches=0", "--trainer.max_epochs=2") == 0
+    err = capsys.readouterr().err
+    (best,) = tmp_path.glob("**/checkpoints/best.ckpt")
+    assert f"best checkpoint: {best} (no val/mse was logged" in err
+    assert torch.load(best, map_location="cpu", weights_only=True)["epoch"] == 1
