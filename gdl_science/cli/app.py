@@ -132,6 +132,7 @@ def check_symmetry_command(spec: AppSpec, args: argparse.Namespace) -> int:
     dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
     report = task.check_symmetry(args.input, dtype=dtype)
     print(str(report), file=sys.stderr)
+    print(f"group={report.group}")
     print(f"max_equivariance_error={report.max_abs:.3e}")
     print(f"max_relative_equivariance_error={report.max_rel:.3e}")
     return 0

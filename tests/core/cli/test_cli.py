@@ -88,6 +88,7 @@ def test_check_symmetry_prints_the_error(trained, capsys):
     out = capsys.readouterr().out
     value = float(out.split("max_equivariance_error=")[1].split()[0])
     assert value < 1e-5
+    assert out.splitlines()[0] == "group=RC"  # which group the error is for
 
 
 def test_bad_data_path_is_one_line_and_exit_2(tmp_path, capsys):
