@@ -125,11 +125,8 @@ class TablePrediction:
                 total=total,
                 on_error=on_error,
             )
-        errors.write()
-        bad = f", {summary.n_bad} bad (see {errors.path})" if summary.n_bad else ""
-        print(
-            f"predicted {summary.n_ok} {self.noun}(s){bad} -> {self.output}", file=sys.stderr
-        )
+        errors.write()  # says "N bad record(s) skipped; see <output>.errors.tsv" itself
+        print(f"predicted {summary.n_ok} {self.noun}(s) -> {self.output}", file=sys.stderr)
         if summary.n_ok == 0:
             print(f"{self.app}: error: {self.input}: no record could be predicted", file=sys.stderr)
         return summary.exit_code

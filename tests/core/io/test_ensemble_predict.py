@@ -39,7 +39,8 @@ def test_two_checkpoints_give_mean_and_std_and_mismatches_are_refused(tmp_path, 
     header, row = out.read_text().splitlines()
     assert header == "id\tgc_pred\tgc_std" and row.startswith("line1\t")
     assert float(row.split("\t")[2]) > 0  # two different models disagree
-    assert "predicted 1 record(s), 1 bad" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "predicted 1 record(s) ->" in err and "1 bad record(s) skipped" in err
     other = save(ToyTask(width=4, num_targets=2), tmp_path / "c.ckpt")
     bad = ["predict", "--checkpoint", a, "--checkpoint", other, "--input", str(inp)]
     assert run_app(SPEC, [*bad, "--output", str(tmp_path / "q.tsv")]) == 2
