@@ -30,6 +30,17 @@ def _figure(n: int):
     return plt, fig, list(axes.flat[:n])
 
 
+def _panels(y: np.ndarray, p: np.ndarray, names: Sequence[str]):
+    """One figure panel per target: (fig, plt, [(ax, name, y_t, p_t), ...]) with the
+    rows whose target or prediction is missing left out of that target's panel."""
+    plt, fig, axes = _figure(len(names))
+    panels = []
+    for t, (ax, name) in enumerate(zip(axes, names)):
+        ok = np.isfinite(y[:, t]) & np.isfinite(p[:, t])
+        panels.append((ax, name, y[ok, t], p[ok, t]))
+    return plt, fig, panels
+
+
 def pearson(y: np.ndarray, p: np.ndarray) -> float:
     if len(y) < 3 or y.std() == 0 or p.std() == 0:
         return math.nan
@@ -52,16 +63,14 @@ def parity_plot(
     y: np.ndarray, p: np.ndarray, names: Sequence[str], path: str | Path, label: str = ""
 ) -> Path:
     """y, p (n, T) with NaN = missing -> a PNG with one parity panel per target."""
-    plt, fig, axes = _figure(len(names))
-    for t, (ax, name) in enumerate(zip(axes, names)):
-        ok = np.isfinite(y[:, t]) & np.isfinite(p[:, t])
-        yt, pt = y[ok, t], p[ok, t]
-        rmse = float(np.sqrt(np.mean((pt - yt) ** 2))) if ok.any() else math.nan
+    plt, fig, panels = _panels(y, p, names)
+    for ax, name, yt, pt in panels:
+        rmse = float(np.sqrt(np.mean((pt - yt) ** 2))) if len(yt) else math.nan
         ax.scatter(yt, pt, s=6, alpha=0.6)
-        if ok.any():
+        if len(yt):
             lo, hi = float(min(yt.min(), pt.min())), float(max(yt.max(), pt.max()))
             ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-        ax.set_title(f"{label}{name}\nRMSE {rmse:.3f}, r {pearson(yt, pt):.3f} (n={ok.sum()})",
+        ax.set_title(f"{label}{name}\nRMSE {rmse:.3f}, r {pearson(yt, pt):.3f} (n={len(yt)})",
                      fontsize=9)  # fmt: skip
         ax.set_xlabel("measured")
         ax.set_ylabel("predicted")
@@ -72,17 +81,15 @@ def roc_plot(
     y: np.ndarray, p: np.ndarray, names: Sequence[str], path: str | Path, label: str = ""
 ) -> Path:
     """y in {0, 1, NaN}, p probabilities (n, T) -> a PNG with one ROC panel per target."""
-    plt, fig, axes = _figure(len(names))
-    for t, (ax, name) in enumerate(zip(axes, names)):
-        ok = np.isfinite(y[:, t]) & np.isfinite(p[:, t])
-        yt, pt = y[ok, t], p[ok, t]
+    plt, fig, panels = _panels(y, p, names)
+    for ax, name, yt, pt in panels:
         if 0 < yt.sum() < len(yt):
             fpr, tpr, auc = roc_curve(yt, pt)
             ax.plot(fpr, tpr)
         else:
             auc = math.nan  # one class only: no curve
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-        ax.set_title(f"{label}{name}\nAUROC {auc:.3f} (n={ok.sum()})", fontsize=9)
+        ax.set_title(f"{label}{name}\nAUROC {auc:.3f} (n={len(yt)})", fontsize=9)
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
     return _save(plt, fig, path)

@@ -28,6 +28,7 @@ from torch import nn
 
 from gdl_science.symmetry.check import Action, EquivarianceReport, check_equivariance
 from gdl_science.symmetry.group import Group
+from gdl_science.training.schedules import build_optimizer, build_schedule
 from gdl_science.training.symmetry_mode import (
     SymmetryMode,
     uses_equivariant_layers,
@@ -221,8 +222,6 @@ class GDLTask(pl.LightningModule):
         return self._shared_step(batch, "test")
 
     def configure_optimizers(self) -> Any:
-        from gdl_science.training.schedules import build_optimizer, build_schedule
-
         opt = build_optimizer(self.optimizer_name, self.parameters(), self.lr, self.weight_decay)
         if self.scheduler_name == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=5)
