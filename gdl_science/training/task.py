@@ -17,6 +17,7 @@ The base owns what every app shares (torchgeo's ``BaseTask``, Chemprop's composi
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import lightning.pytorch as pl
 import torch
 import torchmetrics
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from gdl_science.symmetry.check import Action, EquivarianceReport, check_equivariance
@@ -34,6 +36,7 @@ from gdl_science.training.symmetry_mode import (
     uses_equivariant_layers,
     validate_symmetry_mode,
 )
+from gdl_science.training.wall_clock import budget_seconds, time_fraction
 
 OptimizerName = Literal["adamw", "adam", "sgd"]
 SchedulerName = Literal["cosine", "constant", "plateau", "poly"]
@@ -117,6 +120,8 @@ class GDLTask(pl.LightningModule):
         self.warmup_steps = warmup_steps
         self.augment_seed = augment_seed
         self._augment_generator: torch.Generator | None = None
+        # Elapsed share of a ``max_time`` budget, refreshed before every training step.
+        self._time_progress = 0.0
         self.metrics = nn.ModuleDict()
         self.configure()
         self.net = self.build_network(self.equivariant)
@@ -210,6 +215,11 @@ class GDLTask(pl.LightningModule):
             self.log_dict(self.metrics[_key(stage)], on_step=False, on_epoch=True)
         return out.loss
 
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        fraction = time_fraction(self.trainer)
+        if fraction is not None:
+            self._time_progress = fraction
+
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         if self.symmetry == "augment":
             batch = self.random_transform(batch, self.augment_generator())
@@ -228,6 +238,20 @@ class GDLTask(pl.LightningModule):
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/loss"}}
         if self.scheduler_name == "constant" and not self.warmup_steps:
             return opt
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
-        sched = build_schedule(opt, self.scheduler_name, total, self.warmup_steps)
+        planned = self.trainer.estimated_stepping_batches
+        total = max(int(planned), 1) if math.isfinite(planned) else None
+        budget = budget_seconds(self.trainer)
+        if total is None and budget is None:
+            raise ValueError(
+                f"scheduler {self.scheduler_name!r} needs an end: set trainer.max_epochs, "
+                "max_steps or max_time"
+            )
+        if budget is not None:
+            rank_zero_info(
+                f"{self.scheduler_name} schedule ends at {total or 'unbounded'} steps or "
+                f"{budget / 60:.1f} min (max_time), whichever comes first"
+            )
+        sched = build_schedule(
+            opt, self.scheduler_name, total, self.warmup_steps, lambda: self._time_progress
+        )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,49 @@
+"""How far a fit has run through its wall-clock budget (``--trainer.max_time``).
+
+A per-step schedule anneals over ``trainer.estimated_stepping_batches``. When the fit is
+cut by ``max_time`` first (the usual case on a CPU budget), the learning rate would still
+be high at the cut. The base task therefore reads the fraction of the time budget spent
+and lets the schedule advance by whichever of steps or time is further along, so a
+budgeted fit anneals to zero exactly when its budget ends.
+
+The clock is Lightning's own ``Timer`` callback (added by ``max_time``): it is the clock
+that stops the fit, it counts validation time the same way, and its elapsed time is
+stored in checkpoints, so a resumed fit continues the schedule where it stopped.
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import Timer
+
+
+def budget_timer(trainer: pl.Trainer) -> Timer | None:
+    """The trainer's ``Timer`` when a time budget is set, else ``None``."""
+    for callback in trainer.callbacks:
+        if isinstance(callback, Timer) and callback.time_remaining() is not None:
+            return callback
+    return None
+
+
+def budget_seconds(trainer: pl.Trainer) -> float | None:
+    """The fit's time budget in seconds, or ``None`` when ``max_time`` is not set."""
+    timer = budget_timer(trainer)
+    if timer is None:
+        return None
+    remaining = timer.time_remaining()
+    assert remaining is not None
+    return timer.time_elapsed() + remaining
+
+
+def time_fraction(trainer: pl.Trainer) -> float | None:
+    """Elapsed share of the time budget in [0, 1], identical on every DDP rank.
+
+    Rank 0's clock is broadcast: ranks that read slightly different times would set
+    different learning rates and their replicas would drift apart.
+    """
+    total = budget_seconds(trainer)
+    timer = budget_timer(trainer)
+    if total is None or timer is None or total <= 0:
+        return None
+    fraction = min(max(timer.time_elapsed() / total, 0.0), 1.0)
+    return float(trainer.strategy.broadcast(fraction))

@@ -1,0 +1,68 @@
+"""Per-step schedules: their shape, and that a wall-clock budget anneals them in time."""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import pytest
+import torch
+
+from gdl_science.training.schedules import build_schedule, lr_factor
+from tests.core.toy_app import ToyData, ToyTask
+
+
+@pytest.mark.parametrize("name", ["cosine", "poly"])
+def test_schedules_warm_up_then_anneal_to_zero(name):
+    factors = [lr_factor(name, s, 100, 10) for s in range(101)]
+    assert factors[0] == pytest.approx(0.01)
+    assert max(factors) == pytest.approx(1.0, abs=1e-9)
+    assert factors[-1] == pytest.approx(0.0, abs=1e-9)
+    after_warmup = factors[10:]
+    assert all(a >= b for a, b in zip(after_warmup, after_warmup[1:], strict=False))
+
+
+def test_time_progress_advances_the_schedule_past_the_step_fraction():
+    # 10 of 1,000 steps done but 75 % of the time budget spent: time decides.
+    assert lr_factor("poly", 10, 1000, 0, time_progress=0.75) == pytest.approx(0.25**0.9)
+    assert lr_factor("cosine", 10, 1000, 0, time_progress=1.0) == pytest.approx(0.0)
+    # Steps further along than time: steps decide.
+    assert lr_factor("poly", 900, 1000, 0, time_progress=0.1) == pytest.approx(0.1**0.9)
+    # No step plan at all (max_epochs=-1): time alone.
+    assert lr_factor("cosine", 5, None, 0, time_progress=0.5) == pytest.approx(0.5)
+    assert lr_factor("constant", 5, 100, 0, time_progress=0.9) == 1.0
+
+
+def test_build_schedule_reads_the_time_progress_at_every_step():
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    progress = {"t": 0.0}
+    sched = build_schedule(opt, "poly", 10_000, 0, lambda: progress["t"])
+    progress["t"] = 0.5
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5**0.9)
+
+
+def test_a_time_budgeted_fit_anneals_the_rate_before_the_budget_ends(tmp_path):
+    # 20 epochs would be ~1,000 steps; the 3-second budget ends the fit long before.
+    # Without the time term the rate would still be ~1.0x; with it, it is near zero.
+    task = ToyTask(scheduler="poly", lr=0.01, seconds_per_step=0.02)
+    rates: list[float] = []
+
+    class RecordRate(pl.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    trainer = pl.Trainer(
+        max_epochs=200,
+        max_time={"seconds": 3},
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
+        callbacks=[RecordRate()],
+    )
+    trainer.fit(task, datamodule=ToyData())
+    assert trainer.global_step < 0.5 * trainer.estimated_stepping_batches  # time ended it
+    assert rates[-1] < 0.15 * 0.01
+    assert rates[len(rates) // 4] > rates[-1]
