@@ -25,6 +25,7 @@ from gdl_medseg.data.phantoms import PhantomConfig, write_dataset
 from gdl_medseg.data.plan import NetworkPlan, fingerprint, make_plan
 from gdl_medseg.data.sampler import PatchDataset
 from gdl_medseg.data.verify import check_case, first_problem
+from gdl_medseg.layers.sizes import as_shape
 from gdl_science.io import UserInputError
 from gdl_science.training import GDLDataModule, split_indices
 
@@ -33,7 +34,7 @@ class MedSegDataModule(GDLDataModule):
     def __init__(
         self,
         path: str | None = None,
-        patch_size: int | None = None,
+        patch_size: int | list[int] | None = None,
         batch_size: int | None = None,
         samples_per_epoch: int = 32,
         val_samples: int = 8,
@@ -54,9 +55,9 @@ class MedSegDataModule(GDLDataModule):
         Args:
             path: nnU-Net raw dataset folder (dataset.json, imagesTr, labelsTr); None for
                 the embedded synthetic phantoms.
-            patch_size: edge of the cubic training patch in voxels; odd, and valid for the
-                network's depth (k * 2^(levels-1) + 1) so equivariance is exact.
-                None: the plan's (about the median case volume).
+            patch_size: the training patch: one edge (a cube) or [D, H, W] voxels; each
+                odd and valid for the network's depth (k * 2^(levels-1) + 1) so
+                equivariance is exact. None: the plan's (about the median case shape).
             batch_size: None: the plan's.
             samples_per_epoch / val_samples: patches drawn per epoch for training /
                 validation (val_mode "random"; "centred" takes one patch per val case,
@@ -70,12 +71,17 @@ class MedSegDataModule(GDLDataModule):
                 "canonical" pose); ignored when ``path`` is given.
         """
         super().__init__(path, batch_size or 2, num_workers, seed)
-        if patch_size is not None and patch_size < 3:
-            raise UserInputError(f"--data.patch_size {patch_size}: must be >= 3")
+        if patch_size is not None:
+            try:
+                shape = as_shape(patch_size)
+            except ValueError as err:
+                raise UserInputError(f"--data.patch_size {patch_size}: {err}") from err
+            if min(shape) < 3:
+                raise UserInputError(f"--data.patch_size {patch_size}: must be >= 3")
         if not 0 < train_fraction <= 1:
             raise UserInputError(f"--data.train_fraction {train_fraction}: must be in (0, 1]")
         self.requested = {"patch_size": patch_size, "batch_size": batch_size}
-        self.patch_size = patch_size or 33
+        self.patch_size: int | list[int] = patch_size or 33
         self.augment = augment
         self.val_mode = val_mode
         self.train_fraction = train_fraction
@@ -147,7 +153,7 @@ class MedSegDataModule(GDLDataModule):
         spacing = self.data.plan.target_spacing
         plan = make_plan(fp, self.data.plan.rotations, int(np.argmax(spacing)))
         if self.requested["patch_size"] is None:
-            self.patch_size = plan.patch_size
+            self.patch_size = list(plan.patch_size)
         if self.requested["batch_size"] is None:
             self.batch_size = plan.batch_size
         print(

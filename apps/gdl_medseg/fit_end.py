@@ -40,7 +40,8 @@ def validation_predictions(task: Any, cases: list[Any]) -> list[np.ndarray]:
     out = []
     for case in cases:
         image = np.asarray(case.image, dtype=np.float32)
-        probs = sliding_window([net], image, task.window, int(task.hparams.n_classes))
+        window = task.window_for(image.shape[1:])
+        probs = sliding_window([net], image, window, int(task.hparams.n_classes))
         out.append(probs.argmax(0).astype(np.uint8))
     return out
 

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from gdl_medseg.data.layout import Volume
 from gdl_medseg.data.preprocess import from_ras, load_and_preprocess
-from gdl_medseg.layers.sliding_window import sliding_window
+from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, sliding_window
 from gdl_medseg.postprocess import apply_lcc
 from gdl_medseg.task import MedSegTask
 from gdl_science.io import (
@@ -55,6 +55,13 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--window-batch", type=int, default=4, help="windows per forward pass (default 4)"
+    )
+    parser.add_argument(
+        "--max-window-growth",
+        type=float,
+        default=WHOLE_CASE_GROWTH,
+        help="one window over the whole case when it has at most this many times the "
+        f"patch's voxels (default {WHOLE_CASE_GROWTH}; 0: always the patch-sized sliding window)",
     )
 
 
@@ -159,8 +166,9 @@ def predict_command(args: argparse.Namespace) -> int:
 
     def predict_case(files: list[Path]) -> str:
         image, ref, ras_shape = load_and_preprocess(files, plan)
+        window = first.window_for(image.shape[1:], args.max_window_growth)
         probs = sliding_window(
-            nets, image, first.window, n_classes, args.overlap, args.window_batch, device
+            nets, image, window, n_classes, args.overlap, args.window_batch, device
         )
         original = to_original_geometry(probs, ras_shape, ref)
         m = NIFTI.match(files[0].name)

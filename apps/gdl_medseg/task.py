@@ -28,10 +28,11 @@ import torchmetrics
 
 from gdl_medseg.fit_end import decide_postprocessing
 from gdl_medseg.layers.groups import make_group
-from gdl_medseg.layers.sizes import is_valid_size, valid_size
+from gdl_medseg.layers.sizes import Shape, as_shape, is_valid_shape, valid_shape
+from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, case_window
 from gdl_medseg.layers.unet import count_parameters, matched_plain_channels
 from gdl_medseg.metrics import LabelDice, MeanDice, soft_dice_loss
-from gdl_medseg.model import build_network, group_order
+from gdl_medseg.model import ESCNN_GROUPS, build_network, group_order
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import rotate_grid
 from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck
@@ -54,7 +55,7 @@ class MedSegTask(GDLTask):
         plain_channels: Literal["same", "matched"] = "same",
         norm: Literal["instance", "batch"] = "instance",
         deep_supervision: bool = True,
-        patch_size: int | None = None,
+        patch_size: int | list[int] | None = None,
         dice_weight: float = 1.0,
         target_spacing: list[float] | None = None,
         channel_norm: list[str] | None = None,
@@ -75,7 +76,8 @@ class MedSegTask(GDLTask):
             plain_channels: none/augment: "same" channels, or a "matched" parameter count.
             norm: "instance" (per sample, per field for regular fields) or "batch".
             deep_supervision: losses at the coarser decoder stages too (nnU-Net).
-            patch_size: training patch edge (linked from the data); also the window.
+            patch_size: training patch, one edge or (D, H, W) (linked from the data);
+                also the sliding window.
             dice_weight: loss = cross-entropy + dice_weight x soft Dice.
             target_spacing / channel_norm / intensity_stats / rotations: the
                 preprocessing plan, filled in from the data at fit time.
@@ -154,12 +156,19 @@ class MedSegTask(GDLTask):
         if h.group == "auto":
             h.group = net_plan.group
             h.group_axis = net_plan.axis if h.group_axis is None else h.group_axis
-        h.patch_size = dm.patch_size
-        if self.equivariant and not is_valid_size(dm.patch_size, self.levels):
+        h.patch_size = list(as_shape(dm.patch_size))
+        if self.equivariant and not is_valid_shape(dm.patch_size, self.levels):
+            fix = valid_shape(dm.patch_size, self.levels)
+            use = fix[0] if isinstance(dm.patch_size, int) else list(fix)
             raise UserInputError(
                 f"--data.patch_size {dm.patch_size} breaks exact equivariance for a "
-                f"{self.levels}-level U-Net; use {valid_size(dm.patch_size, self.levels)} "
-                f"(sizes k*{2 ** (self.levels - 1)}+1)"
+                f"{self.levels}-level U-Net; use {use} (sizes k*{2 ** (self.levels - 1)}+1)"
+            )
+        rotations = self.group_name in ESCNN_GROUPS
+        if self.equivariant and rotations and len(set(h.patch_size)) > 1:
+            raise UserInputError(
+                f"--data.patch_size {dm.patch_size}: the {self.group_name} group turns axes "
+                "into each other, so its patch must be a cube (one int)"
             )
         if (h.channels, self.group_name, self.axis) != before:
             self.rebuild_network()  # before the optimiser is created
@@ -182,9 +191,14 @@ class MedSegTask(GDLTask):
         return {k: h[k] for k in ("target_spacing", "channel_norm", "intensity_stats", "rotations")}
 
     @property
-    def window(self) -> int:
-        """The sliding-window edge: the training patch, valid for the network's depth."""
-        return valid_size(int(self.hparams.patch_size or 33), self.levels)
+    def window(self) -> Shape:
+        """The sliding window: the training patch, valid for the network's depth."""
+        return valid_shape(self.hparams.patch_size or 33, self.levels)
+
+    def window_for(self, spatial: tuple[int, ...], growth: float = WHOLE_CASE_GROWTH) -> Shape:
+        """The window for one case: the whole case when it is at most ``growth`` times
+        the patch's voxels (one forward instead of several), else the patch."""
+        return case_window(spatial, self.window, self.levels, growth)
 
     # ----- training ------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -253,14 +267,17 @@ class MedSegTask(GDLTask):
         return SymmetryCheck(fn, group, self.symmetry_input(input_path).to(dtype), act, act)
 
     def symmetry_input(self, input_path: str | None) -> torch.Tensor:
-        """(1, C, P, P, P): a preprocessed crop of ``input_path``, or seeded noise."""
+        """(1, C, P0, P1, P2): a preprocessed crop of ``input_path``, or seeded noise; a
+        cube (the window's largest edge) for groups that turn axes into each other."""
         size = self.window
+        if self.group_name in ESCNN_GROUPS:
+            size = (max(size),) * 3
         if input_path is None:
             g = torch.Generator().manual_seed(0)
-            return torch.randn(1, self.hparams.in_channels, size, size, size, generator=g)
+            return torch.randn(1, self.hparams.in_channels, *size, generator=g)
         from gdl_medseg.data.preprocess import load_and_preprocess
         from gdl_medseg.data.sampler import crop_padded
 
         image = load_and_preprocess([input_path], self.plan_hparams)[0]  # (C, X, Y, Z)
-        start = (np.array(image.shape[1:]) - size) // 2
+        start = (np.array(image.shape[1:]) - np.array(size)) // 2
         return torch.from_numpy(crop_padded(image, start, size))[None]

@@ -21,10 +21,14 @@ def test_patch_is_valid_for_its_levels_and_bottom_is_small(target):
 
 def test_hippocampus_like_fingerprint_gives_nnunet_like_plan():
     plan = make_plan(Fingerprint(166, (35, 50, 36), 0.99))
-    assert (plan.patch_size, plan.levels) == (41, 4)  # 41 -> 21 -> 11 -> 6
+    # Levels from the median volume's cube (41 -> 21 -> 11 -> 6); the mirror maps each
+    # axis to itself, so the patch follows the median shape, axis by axis.
+    assert (plan.patch_size, plan.levels) == ((33, 49, 33), 4)
+    assert all(is_valid_size(n, plan.levels) for n in plan.patch_size)
     assert plan.channels == (16, 32, 64, 128) and plan.batch_size == 2
     assert (plan.group, plan.axis) == ("mirror", 0)  # canonical pose: left-right only
-    assert make_plan(Fingerprint(12, (48, 48, 48), 0.1)).group == "octahedral"
+    rotations = make_plan(Fingerprint(12, (48, 50, 40), 0.1))
+    assert rotations.group == "octahedral" and len(set(rotations.patch_size)) == 1  # a cube
     assert make_plan(Fingerprint(12, (48, 48, 12), 0.9), "inplane", 2).group == "inplane"
 
 
@@ -49,12 +53,12 @@ def test_datamodule_prints_and_uses_the_plan_and_explicit_values_win(
     dm = MedSegDataModule(str(phantom_dataset), cache_dir=str(tmp_path / "c"))
     dm.prepare_data()
     dm.setup("fit")
-    assert "gdl-medseg plan: patch 25^3, 3 levels" in capsys.readouterr().out
-    assert dm.patch_size == dm.network_plan.patch_size == 25
+    assert "gdl-medseg plan: patch 25x25x25, 3 levels" in capsys.readouterr().out
+    assert dm.patch_size == list(dm.network_plan.patch_size) == [25, 25, 25]
     given = MedSegDataModule(str(phantom_dataset), patch_size=17, cache_dir=str(tmp_path / "c"))
     given.prepare_data()
     given.setup("fit")
-    assert given.patch_size == 17 and given.network_plan.patch_size == 25
+    assert given.patch_size == 17 and given.network_plan.patch_size == (25, 25, 25)
 
 
 def test_augmentation_keeps_shapes_labels_and_is_seeded():

@@ -2,10 +2,14 @@
 
 Like nnU-Net's experiment planner, the plan is a function of the dataset *fingerprint*
 (computed from the preprocessed cache, so at the plan's spacing):
-- patch: a cube whose volume is about the median case volume (nnU-Net: the median
-  shape, shrunk to its memory budget), capped at ``MAX_PATCH`` voxels per edge on CPU,
-  and rounded to the nearest size k * 2^(L-1) + 1 so 90° symmetries stay exact;
-- levels L: pool until the bottom feature map is at most ``BOTTOM_MAX`` voxels (4-8);
+- levels L: from the cube of the median case volume (capped at ``MAX_PATCH`` voxels per
+  edge on CPU): pool until the bottom feature map is at most ``BOTTOM_MAX`` voxels (4-8);
+- patch: for groups that turn axes into each other (octahedral, inplane), that cube,
+  rounded to the nearest size k * 2^(L-1) + 1 so 90° symmetries stay exact. For the
+  reflection groups (mirror, flips) each axis maps to itself, so the patch is the median
+  shape (nnU-Net's choice), each axis rounded to the nearest k * 2^(L-1) + 1: on
+  Hippocampus (median 35x50x36) 33x49x33 instead of 41^3, 23% fewer voxels and no
+  padding across the short axes, with the long axis whole;
 - channels: ``base`` feature maps at the top, doubled per level, capped at 8 * base;
   ``base`` is 16, halved for patches above 64³ voxels (compute budget, CPU first);
 - batch size: the largest in [2, max_batch] whose estimated activation memory fits
@@ -40,7 +44,7 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class NetworkPlan:
-    patch_size: int
+    patch_size: tuple[int, int, int]
     levels: int
     channels: tuple[int, ...]
     batch_size: int
@@ -50,11 +54,13 @@ class NetworkPlan:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        d["patch_size"] = list(self.patch_size)
         return d
 
     def describe(self) -> str:
         return (
-            f"patch {self.patch_size}^3, {self.levels} levels, channels {list(self.channels)}, "
+            f"patch {'x'.join(map(str, self.patch_size))}, {self.levels} levels, "
+            f"channels {list(self.channels)}, "
             f"batch {self.batch_size}, group {self.group} (axis {self.axis})"
         )
 
@@ -97,12 +103,19 @@ def valid_patch(target: float) -> int:
     return best
 
 
-def activation_mb(patch: int, channels: list[int], convs: int = 2) -> float:
+def axis_patch(median: int, levels: int) -> int:
+    """The size k * 2^(levels-1) + 1 (k >= 1, at most MAX_PATCH) nearest ``median``."""
+    stride = 2 ** (levels - 1)
+    k_max = max(1, (MAX_PATCH - 1) // stride)
+    return stride * int(np.clip(round((median - 1) / stride), 1, k_max)) + 1
+
+
+def activation_mb(patch: tuple[int, ...], channels: list[int], convs: int = 2) -> float:
     """Rough training memory of one sample: each conv unit keeps ~4 maps (conv, norm, act, grad)."""
     total = 0.0
     for level, c in enumerate(channels):
-        n = math.ceil(patch / 2**level)
-        total += 2 * convs * 4 * c * n**3  # encoder and decoder
+        voxels = np.prod([math.ceil(n / 2**level) for n in patch])
+        total += 2 * convs * 4 * c * voxels  # encoder and decoder
     return total * 4 / 2**20
 
 
@@ -112,18 +125,21 @@ def make_plan(
     """``max_batch``: 2 on CPU, where training is compute-bound and more optimiser steps
     per second beat bigger batches; raise it on accelerators (nnU-Net uses 2-9)."""
     target = min(float(np.prod(fp.median_shape)) ** (1 / 3), MAX_PATCH)
-    patch = valid_patch(target)
-    levels = levels_for(patch)[0]
-    base = 16 if patch <= 64 else 8
-    channels = tuple(min(base * 2**i, 8 * base) for i in range(levels))
-    per_sample = activation_mb(patch, list(channels))
-    fit = int(MEMORY_BUDGET_MB // max(per_sample, 1e-6))
-    voxels_cap = int(0.05 * fp.n_cases * np.prod(fp.median_shape) / patch**3)
-    batch = int(np.clip(min(fit, voxels_cap), 2, max(max_batch, 2)))
+    cube = valid_patch(target)
+    levels = levels_for(cube)[0]
     if rotations == "inplane":
         group, axis = "inplane", through_axis
     elif fp.pose_consistency > POSE_CONSISTENCY:
         group, axis = "mirror", 0  # RAS x: left-right
     else:
         group, axis = "octahedral", 0
+    patch: tuple[int, int, int] = (cube, cube, cube)
+    if group == "mirror":
+        patch = tuple(axis_patch(m, levels) for m in fp.median_shape)  # type: ignore[assignment]
+    base = 16 if np.prod(patch) <= 64**3 else 8
+    channels = tuple(min(base * 2**i, 8 * base) for i in range(levels))
+    per_sample = activation_mb(patch, list(channels))
+    fit = int(MEMORY_BUDGET_MB // max(per_sample, 1e-6))
+    voxels_cap = int(0.05 * fp.n_cases * np.prod(fp.median_shape) / np.prod(patch))
+    batch = int(np.clip(min(fit, voxels_cap), 2, max(max_batch, 2)))
     return NetworkPlan(patch, levels, channels, batch, group, axis)

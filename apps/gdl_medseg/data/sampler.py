@@ -1,6 +1,7 @@
 """Patch sampling from memory-mapped cases, with nnU-Net's foreground oversampling.
 
-A training item is a cube patch (C, P, P, P) with its label (P, P, P). With probability
+A training item is a patch (C, P0, P1, P2) with its label (P0, P1, P2) (a cube when
+``patch_size`` is one int). With probability
 ``foreground_fraction`` (nnU-Net: 33%) the patch is centred on a random foreground voxel
 of a random present class; otherwise its position is uniform. Cases smaller than the
 patch are zero-padded. Items are a pure function of (seed, epoch, index), so runs are
@@ -15,20 +16,24 @@ Hippocampus) that is the whole structure, so validation Dice is a whole-case Dic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from gdl_medseg.data.augment import augment_patch
 from gdl_medseg.data.cache import CachedCase
+from gdl_medseg.layers.sizes import as_shape
 
 
-def crop_padded(array: np.ndarray, start: np.ndarray, size: int) -> np.ndarray:
-    """array[..., s0:s0+P, s1:s1+P, s2:s2+P] with zeros where the window leaves the array."""
+def crop_padded(array: np.ndarray, start: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
+    """array[..., s0:s0+P0, s1:s1+P1, s2:s2+P2] with zeros where the window leaves the array."""
+    shape = as_shape(size)
     spatial = np.array(array.shape[-3:])
     lo = np.maximum(start, 0)
-    hi = np.minimum(start + size, spatial)
-    out = np.zeros((*array.shape[:-3], size, size, size), dtype=array.dtype)
+    hi = np.minimum(start + np.array(shape), spatial)
+    out = np.zeros((*array.shape[:-3], *shape), dtype=array.dtype)
     src = tuple(slice(a, b) for a, b in zip(lo, hi))
     dst = tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))
     out[(..., *dst)] = array[(..., *src)]
@@ -41,7 +46,7 @@ class PatchDataset(Dataset):
     def __init__(
         self,
         cases: list[CachedCase],
-        patch_size: int,
+        patch_size: int | Sequence[int],
         samples: int,
         foreground_fraction: float = 0.33,
         seed: int = 0,
@@ -52,7 +57,7 @@ class PatchDataset(Dataset):
         if not cases:
             raise ValueError("PatchDataset needs at least one case")
         self.cases = cases
-        self.patch_size = patch_size
+        self.patch_size = as_shape(patch_size)
         self.samples = samples
         self.foreground_fraction = foreground_fraction
         self.seed = seed
@@ -74,7 +79,7 @@ class PatchDataset(Dataset):
         # draws fewer patches than there are cases.
         case = self.cases[(index + epoch * self.samples) % len(self.cases)]
         spatial = np.array(case.label.shape)
-        p = self.patch_size
+        p = np.array(self.patch_size)
         if self.centred:
             centre = (
                 np.rint(case.foreground[:, 1:].mean(0)).astype(int)
@@ -89,10 +94,10 @@ class PatchDataset(Dataset):
             centre = rows[rng.integers(len(rows)), 1:]
             start = centre - p // 2
         else:
-            start = np.array([rng.integers(0, max(n - p, 0) + 1) for n in spatial])
+            start = np.array([rng.integers(0, max(n - q, 0) + 1) for n, q in zip(spatial, p)])
             start -= np.maximum(p - spatial, 0) // 2  # centre cases smaller than the patch
-        image = crop_padded(case.image, start, p)
-        label = crop_padded(case.label, start, p)
+        image = crop_padded(case.image, start, self.patch_size)
+        label = crop_padded(case.label, start, self.patch_size)
         if self.augment:
             image, label = augment_patch(image.astype(np.float32), label, rng)
         return torch.from_numpy(image.astype(np.float32)), torch.from_numpy(label.astype(np.int64))

@@ -10,6 +10,8 @@ with the network (away from the border).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -28,6 +30,31 @@ def valid_size(n: int, levels: int) -> int:
     stride = total_stride(levels)
     k = max(1, -(-(n - 1) // stride))
     return k * stride + 1
+
+
+Shape = tuple[int, int, int]
+
+
+def as_shape(size: int | Sequence[int]) -> Shape:
+    """A patch or window size as (D, H, W): an int is a cube (checkpoints before
+    anisotropic patches store one int)."""
+    if isinstance(size, int):
+        return (size, size, size)
+    values = tuple(int(v) for v in size)
+    if len(values) == 1:
+        return (values[0],) * 3  # type: ignore[return-value]
+    if len(values) != 3:
+        raise ValueError(f"a patch size is one int or three, got {list(values)}")
+    return values  # type: ignore[return-value]
+
+
+def is_valid_shape(size: int | Sequence[int], levels: int) -> bool:
+    return all(is_valid_size(n, levels) for n in as_shape(size))
+
+
+def valid_shape(size: int | Sequence[int], levels: int) -> Shape:
+    """The smallest valid size >= each axis of ``size``."""
+    return tuple(valid_size(n, levels) for n in as_shape(size))  # type: ignore[return-value]
 
 
 def pad_to_valid(x: torch.Tensor, levels: int) -> tuple[torch.Tensor, tuple[slice, ...]]:

@@ -13,12 +13,21 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from gdl_medseg.layers.sizes import Shape, as_shape, valid_shape
 
-def gaussian_importance(size: int, sigma_scale: float = 1 / 8) -> torch.Tensor:
-    """(P, P, P) weights peaking at the window centre, so window borders count less."""
-    axis = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    g = torch.exp(-(axis**2) / (2 * (size * sigma_scale) ** 2))
-    w = g[:, None, None] * g[None, :, None] * g[None, None, :]
+# One window over the whole (padded) case when it has at most this many times the
+# patch's voxels: a Hippocampus case (~35x50x36) with a 33x49x33 patch is then one
+# 41x57x41 forward instead of 8 overlapping windows (4.4x less compute per case).
+WHOLE_CASE_GROWTH = 2.0
+
+
+def gaussian_importance(size: int | Sequence[int], sigma_scale: float = 1 / 8) -> torch.Tensor:
+    """(P0, P1, P2) weights peaking at the window centre, so window borders count less."""
+    g = []
+    for n in as_shape(size):
+        axis = torch.arange(n, dtype=torch.float64) - (n - 1) / 2
+        g.append(torch.exp(-(axis**2) / (2 * (n * sigma_scale) ** 2)))
+    w = g[0][:, None, None] * g[1][None, :, None] * g[2][None, None, :]
     w = w / w.max()
     # Window corners get ~1e-9: floor them so every voxel's weights sum to a usable norm.
     return w.clamp(min=1e-4).float()
@@ -33,36 +42,53 @@ def window_starts(n: int, size: int, overlap: float) -> list[int]:
     return sorted({int(np.rint(v)) for v in np.linspace(0, n - size, count)})
 
 
+def case_window(
+    spatial: Sequence[int], patch: int | Sequence[int], levels: int, growth: float
+) -> Shape:
+    """The window for a case of ``spatial`` voxels: the patch, or (when that costs at most
+    ``growth`` times the patch's voxels) the whole case at the network's valid sizes.
+
+    The network is fully convolutional, so a larger window only adds context; it never
+    shrinks below the patch the network was trained on."""
+    patch = as_shape(patch)
+    whole = valid_shape(tuple(max(int(n), p) for n, p in zip(spatial, patch)), levels)
+    if growth > 0 and np.prod(whole) <= growth * np.prod(patch):
+        return whole
+    return patch
+
+
 @torch.no_grad()
 def sliding_window(
     nets: Sequence[torch.nn.Module],
     image: np.ndarray,
-    size: int,
+    size: int | Sequence[int],
     n_classes: int,
     overlap: float = 0.5,
     window_batch: int = 4,
     device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``."""
+    shape = as_shape(size)
     spatial = np.array(image.shape[1:])
-    padded_shape = np.maximum(spatial, size)
+    padded_shape = np.maximum(spatial, shape)
     before = (padded_shape - spatial) // 2
     x = np.zeros((image.shape[0], *padded_shape), dtype=np.float32)
     x[(slice(None), *(slice(b, b + n) for b, n in zip(before, spatial)))] = image
-    weight = gaussian_importance(size)
+    weight = gaussian_importance(shape)
     probs = torch.zeros((n_classes, *padded_shape), dtype=torch.float32)
     norm = torch.zeros(tuple(padded_shape), dtype=torch.float32)
-    starts = [window_starts(int(n), size, overlap) for n in padded_shape]
+    starts = [window_starts(int(n), p, overlap) for n, p in zip(padded_shape, shape)]
+    s0, s1, s2 = shape
     corners = [(a, b, c) for a in starts[0] for b in starts[1] for c in starts[2]]
     for i in range(0, len(corners), window_batch):
         chunk = corners[i : i + window_batch]
         batch = torch.from_numpy(
-            np.stack([x[:, a : a + size, b : b + size, c : c + size] for a, b, c in chunk])
+            np.stack([x[:, a : a + s0, b : b + s1, c : c + s2] for a, b, c in chunk])
         ).to(device)
         p = torch.stack([net(batch).softmax(1) for net in nets]).mean(0).float().cpu()
         for (a, b, c), pw in zip(chunk, p):
-            probs[:, a : a + size, b : b + size, c : c + size] += pw * weight
-            norm[a : a + size, b : b + size, c : c + size] += weight
+            probs[:, a : a + s0, b : b + s1, c : c + s2] += pw * weight
+            norm[a : a + s0, b : b + s1, c : c + s2] += weight
     probs /= norm
     crop = tuple(slice(b, b + n) for b, n in zip(before, spatial))
     return probs[(slice(None), *crop)].numpy()
