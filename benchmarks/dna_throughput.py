@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 import yaml
 from gdl_dna.data.framing import FramedGroup
+from gdl_dna.layers import RCConv1d
 from gdl_dna.task import DNATask
 
 from gdl_science.blueprint import count_parameters
@@ -53,6 +54,32 @@ def variants(length: int, arch: dict) -> dict[str, DNATask]:
     }
 
 
+def conv_macs(task: DNATask, length: int) -> int:
+    """Multiply-adds of every convolution for one sequence of ``length`` (forward).
+
+    Counted from the modules' real shapes with forward hooks, so tied and plain layers
+    are counted alike (a tied RC conv runs as one dense ``conv1d`` of its full width).
+    """
+    total = 0
+
+    def hook(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        c_in = inputs[0].shape[1]
+        k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        total += output.shape[1] * c_in * k * output.shape[-1]
+
+    convs = [m for m in task.modules() if isinstance(m, (torch.nn.Conv1d, RCConv1d))]
+    handles = [m.register_forward_hook(hook) for m in convs]
+    x = torch.nn.functional.one_hot(torch.randint(4, (1, length)), 4).transpose(1, 2).float()
+    with torch.no_grad():
+        task.eval()
+        task(x)  # what a train step runs (the conjoined trunk: the given strand only)
+        task.train()
+    for h in handles:
+        h.remove()
+    return total
+
+
 def measure(length: int, arch: dict, repeats: int, steps: int) -> list[dict]:
     torch.manual_seed(0)
     tasks = {name: t.train() for name, t in variants(length, arch).items()}
@@ -72,11 +99,16 @@ def measure(length: int, arch: dict, repeats: int, steps: int) -> list[dict]:
             times[name].append(time.perf_counter() - start)
     rows = []
     base = 64 * steps / statistics.median(times["none (equal parameters)"])
+    base_macs = conv_macs(tasks["none (equal parameters)"], length)
     for name, ts in times.items():
         speed = 64 * steps / statistics.median(ts)
+        macs = conv_macs(tasks[name], length)
         rows.append({
             "length": length, "model": name, "parameters": count_parameters(tasks[name]),
-            "seq_per_s": speed, "vs_none": speed / base,
+            "seq_per_s": speed, "vs_none": speed / base, "conv_macs": macs,
+            "macs_vs_none": macs / base_macs,
+            # speed x work: 1.0 = the same multiply-adds per second as none
+            "work_rate_vs_none": speed * macs / (base * base_macs),
         })  # fmt: skip
     return rows
 
@@ -87,14 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     arch = default_arch()
     rows = [r for n in args.lengths for r in measure(n, arch, args.repeats, args.steps)]
     report = {
         "command": "python benchmarks/dna_throughput.py",
         "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
-        "1 thread, shared machine",
+        f"{args.threads} thread(s), the other core busy with another job",
         "architecture": arch,
         "rows": rows,
     }
@@ -103,12 +136,14 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"# dna training throughput (`{report['command']}`; {report['machine']})",
         "",
-        "| length | model | parameters | train seq/s | vs none |",
-        "|---:|---|---:|---:|---:|",
+        "| length | model | parameters | train seq/s | vs none | conv MMACs/seq | MACs vs none "
+        "| MAC/s vs none |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r['length']} | {r['model']} | {r['parameters']} | {r['seq_per_s']:.0f} | "
-        f"{r['vs_none']:.2f}x |"
+        f"{r['vs_none']:.2f}x | {r['conv_macs'] / 1e6:.1f} | {r['macs_vs_none']:.2f}x | "
+        f"{r['work_rate_vs_none']:.2f}x |"
         for r in rows
     ]
     (args.results_dir / "dna_throughput.md").write_text("\n".join(lines) + "\n")
