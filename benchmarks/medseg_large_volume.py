@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     from gdl_science.io import load_task
 
     task = load_task(MedSegTask, ckpt)
-    size = task.window
-    windows = int(np.prod([len(window_starts(n, size, a.overlap)) for n in shape]))
+    size = list(task.window_for(shape))
+    windows = int(np.prod([len(window_starts(n, w, a.overlap)) for n, w in zip(shape, size)]))
     volume_mib = np.prod(shape) * 4 / 2**20
     result = {
         "shape": list(shape), "window": size, "overlap": a.overlap, "windows": windows,
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     (RESULTS / f"{a.name}.json").write_text(json.dumps(result, indent=2))
     md = (
         f"Predict on a {'x'.join(map(str, shape))} float32 volume ({round(volume_mib)} MiB), "
-        f"{task.describe_network()}, {size}^3 windows, overlap {a.overlap}, "
+        f"{task.describe_network()}, {'x'.join(map(str, size))} windows, overlap {a.overlap}, "
         f"{a.window_batch} windows per batch, CPU:\n\n"
         "| windows | wall time (s) | s per window | peak RSS (MiB) | peak / input size |\n"
         "|---|---|---|---|---|\n"

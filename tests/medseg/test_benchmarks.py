@@ -54,3 +54,15 @@ def test_hippocampus_benchmark_smoke(tmp_path, monkeypatch):
     assert [r["mode"] for r in result] == ["equivariant", "none"]
     assert 0 <= result[0]["heldout"]["dice_mean"] <= 1 and "rotated" in result[0]
     assert (tmp_path / "hippo.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_step_speed_benchmark_writes_its_tables(tmp_path, monkeypatch):
+    bench = _load("medseg_step_speed")
+    monkeypatch.setattr(bench, "RESULTS", tmp_path)
+    monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
+    bench.main(["--steps", "1", "--name", "speed"])
+    result = json.loads((tmp_path / "speed.json").read_text())
+    assert {r["variant"] for r in result["steps"]} >= {"before", "anisotropic"}
+    assert all(r["s_per_step"] > 0 for r in result["steps"])
+    assert result["inference"]["whole_case"]["window"] == [41, 57, 41]
+    assert "| none | before |" in (tmp_path / "speed.md").read_text()
