@@ -11,7 +11,8 @@ accuracy.
 Each run is the real command line: ``gdl-dna fit --config configs/dna/default.yaml
 --data.path <train+dev, split column> --model.symmetry M [--model.head strand]``, then
 ``gdl-dna predict`` on ``dev.tsv``. Wall time is the fit's (data loading included);
-seq/s = training sequences x epochs / fit wall time. Runs are sequential, one at a time.
+seq/s = sequences trained on (optimizer steps x batch) / fit wall time. Runs are
+sequential, one at a time.
 
 Usage:
     python benchmarks/dna_real.py                         # every task, mode, seed 0
@@ -123,6 +124,9 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
     folder = next(run_dir.glob("lightning_logs/version_*/checkpoints"))
     last, best = folder / "last.ckpt", folder / "best.ckpt"
     epochs, best_epoch = _epoch(last), _epoch(best)
+    # Sequences actually trained on: optimizer steps x batch (the budget is in steps, so
+    # the last epoch may be partial), capped by whole epochs for a last short batch.
+    seen = min(_steps(last) * _batch_size(args), n_train * epochs)
     p, y = predict_dev(best, dev_path, work / f"{task}_{mode}_{seed}_pred.tsv", env)
     p_last, _ = predict_dev(last, dev_path, work / f"{task}_{mode}_{seed}_last.tsv", env)
     fpr, tpr, auroc = roc(p, y)
@@ -131,19 +135,22 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
         "auroc": auroc, "accuracy": float(((p > 0.5) == y).mean()), "fit_seconds": wall,
         "mcc_last": mcc((p_last > 0.5).astype(int), y), "auroc_last": roc(p_last, y)[2],
         "epochs": epochs, "best_epoch": best_epoch, "n_train": n_train,
-        "seq_per_s": n_train * epochs / wall, "threads": args.threads,
+        "seq_per_s": seen / wall, "sequences_trained": seen, "threads": args.threads,
+        "best_ckpt": str(best),
         "roc": {"fpr": fpr[:: max(1, len(fpr) // 200)].tolist(),
                 "tpr": tpr[:: max(1, len(tpr) // 200)].tolist()},
     }  # fmt: skip
 
 
 def predict_dev(
-    ckpt: Path, dev_path: Path, out: Path, env: dict[str, str]
+    ckpt: Path | list[Path], dev_path: Path, out: Path, env: dict[str, str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``gdl-dna predict`` on dev: (probabilities, labels) in file order."""
+    """``gdl-dna predict`` on dev (several checkpoints: their mean probability):
+    (probabilities, labels) in file order."""
+    ckpts = ckpt if isinstance(ckpt, list) else [ckpt]
+    flags = [a for c in ckpts for a in ("--checkpoint", str(c))]
     pred = subprocess.run(
-        [GDL_DNA, "predict", "--checkpoint", str(ckpt), "--input", str(dev_path),
-         "--output", str(out)],
+        [GDL_DNA, "predict", *flags, "--input", str(dev_path), "--output", str(out)],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     if pred.returncode != 0:
@@ -153,6 +160,37 @@ def predict_dev(
     return np.array([float(r["label_pred"]) for r in rows]), np.array(
         [labels[r["id"]] for r in rows]
     )
+
+
+def ensemble_row(task: str, mode: str, runs: list[dict], work: Path, threads: int) -> dict:
+    """The seeds' best checkpoints averaged by ``gdl-dna predict`` (one command, several
+    ``--checkpoint``): what a user gets from the seeds they already trained."""
+    env = {**os.environ, "GDL_NO_PROGRESS": "1", "OMP_NUM_THREADS": str(threads)}
+    ckpts = [Path(r["best_ckpt"]) for r in runs]
+    dev_path = work / f"{task}_dev.tsv"
+    p, y = predict_dev(ckpts, dev_path, work / f"{task}_{mode}_ensemble.tsv", env)
+    auroc = roc(p, y)[2]
+    return {
+        "task": task, "mode": f"{mode} (ensemble of {len(runs)})", "seeds": len(runs),
+        "mcc": mcc((p > 0.5).astype(int), y), "auroc": auroc,
+        "accuracy": float(((p > 0.5) == y).mean()),
+    }  # fmt: skip
+
+
+def _steps(ckpt: Path) -> int:
+    import torch
+
+    return int(torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"])
+
+
+def _batch_size(args: argparse.Namespace) -> int:
+    """data.batch_size of the fit: from the extra arguments, else from the config."""
+    import yaml
+
+    extra = list(args.extra)
+    if "--data.batch_size" in extra:
+        return int(extra[extra.index("--data.batch_size") + 1])
+    return int(yaml.safe_load(Path(args.config).read_text())["data"]["batch_size"])
 
 
 def _epoch(ckpt: Path) -> int:
@@ -195,6 +233,11 @@ def write_outputs(report: dict, name: str, results: Path) -> None:
             f" | {s['auroc_mean']:.3f} ± {s['auroc_std']:.3f} | {s['accuracy_mean']:.3f} | "
             f"{s['mcc_last_mean']:.3f} | "
             f"{s['fit_seconds_mean']:.0f} | {s['seq_per_s_mean']:.0f} | {REFERENCE[s['task']]} |"
+        )
+    for e in report.get("ensembles", []):
+        lines.append(
+            f"| {e['task']} | {e['mode']} | {e['seeds']} | {e['mcc']:.3f} | {e['auroc']:.3f} | "
+            f"{e['accuracy']:.3f} | | | | {REFERENCE[e['task']]} |"
         )
     (results / f"{name}.md").write_text("\n".join(lines) + "\n")
     import matplotlib
@@ -240,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     name = args.name or ("dna_real_quick" if args.quick else "dna_real")
     if not DATA.is_dir():
         sys.exit(f"no GUE data at {DATA} (set GDL_SHARED_DATA)")
-    runs = []
+    runs, ensembles = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for task in args.tasks:
             modes = args.modes or ["equivariant", "augment", "none"] + (
@@ -255,12 +298,18 @@ def main(argv: list[str] | None = None) -> None:
                         flush=True,
                     )
                     runs.append(r)
+                if len(args.seeds) > 1:
+                    group = [r for r in runs if (r["task"], r["mode"]) == (task, mode)]
+                    ensembles.append(ensemble_row(task, mode, group, Path(tmp), args.threads))
+                    e = ensembles[-1]
+                    print(f"{task} {e['mode']}: MCC {e['mcc']:.3f} AUROC {e['auroc']:.3f}")
     report = {
         "command": "python benchmarks/dna_real.py " + " ".join(argv or sys.argv[1:]),
         "machine": f"{platform.processor() or platform.machine()}, {args.threads} thread(s) "
         f"of {os.cpu_count()} CPUs (the other core busy with another job)",
         "runs": runs,
         "summary": summarise(runs),
+        "ensembles": ensembles,
     }
     write_outputs(report, name, args.results_dir)
     print(f"wrote {args.results_dir / name}.json/.md/.png")
