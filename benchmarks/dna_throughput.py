@@ -45,6 +45,9 @@ def variants(length: int, arch: dict) -> dict[str, DNATask]:
     kw = dict(sequence_length=length, **arch)
     return {
         "equivariant": DNATask(symmetry="equivariant", **kw),
+        # The same regular pairs without the +1/-1 irrep channels (--model.irrep_channels 0):
+        # what the irreps' split/cat per stage costs.
+        "equivariant, no irreps": DNATask(symmetry="equivariant", **{**kw, "irrep_channels": 0}),
         "none (equal parameters)": DNATask(symmetry="none", **kw),
         "none (equal width)": DNATask(symmetry="none", match_parameters=False, **kw),
         "strand, conjoined trunk": DNATask(symmetry="equivariant", head="strand", **kw),
