@@ -220,6 +220,15 @@ class GDLTask(pl.LightningModule):
         if fraction is not None:
             self._time_progress = fraction
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # A ``max_steps`` budget ending mid-epoch would otherwise end the fit without
+        # validating its last partial epoch (Lightning validates at epoch ends): raising
+        # should_stop here makes Lightning run that validation, so best.ckpt sees the
+        # final weights too.
+        max_steps = self.trainer.max_steps
+        if max_steps is not None and 0 < max_steps <= self.trainer.global_step:
+            self.trainer.should_stop = True
+
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         if self.symmetry == "augment":
             batch = self.random_transform(batch, self.augment_generator())

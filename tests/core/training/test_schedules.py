@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import lightning.pytorch as pl
 import pytest
 import torch
@@ -17,7 +19,7 @@ def test_schedules_warm_up_then_anneal_to_zero(name):
     assert max(factors) == pytest.approx(1.0, abs=1e-9)
     assert factors[-1] == pytest.approx(0.0, abs=1e-9)
     after_warmup = factors[10:]
-    assert all(a >= b for a, b in zip(after_warmup, after_warmup[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(after_warmup))
 
 
 def test_time_progress_advances_the_schedule_past_the_step_fraction():
@@ -66,3 +68,30 @@ def test_a_time_budgeted_fit_anneals_the_rate_before_the_budget_ends(tmp_path):
     assert trainer.global_step < 0.5 * trainer.estimated_stepping_batches  # time ended it
     assert rates[-1] < 0.15 * 0.01
     assert rates[len(rates) // 4] > rates[-1]
+
+
+def test_a_step_budget_ending_mid_epoch_still_validates_the_final_weights(tmp_path):
+    # 96 samples / 16 = 6 batches per epoch (5 train batches after the val split);
+    # 13 steps end inside an epoch. Lightning alone validates only at epoch ends.
+    validated_at: list[int] = []
+
+    class RecordValidation(pl.Callback):
+        def on_validation_end(self, trainer, pl_module) -> None:
+            if not trainer.sanity_checking:
+                validated_at.append(trainer.global_step)
+
+    trainer = pl.Trainer(
+        max_epochs=100,
+        max_steps=13,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
+        callbacks=[RecordValidation()],
+    )
+    trainer.fit(ToyTask(scheduler="cosine"), datamodule=ToyData())
+    assert trainer.global_step == 13
+    steps_per_epoch = trainer.num_training_batches
+    assert 13 % steps_per_epoch != 0  # the budget really ends mid-epoch
+    assert validated_at[-1] == 13
