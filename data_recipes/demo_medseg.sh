@@ -16,11 +16,11 @@ rm -rf "$data" "$out/fit" "$out/pred" "$out/pred.errors.tsv"
 .venv/bin/python -m data_recipes.medseg_phantoms "$data" --cases 8 --size 32 >/dev/null
 echo "--- verify"
 "$bin" verify "$data"
-echo "--- fit (configs/medseg/small.yaml, 16 short epochs)"
+echo "--- fit (configs/medseg/small.yaml, 48 short epochs)"
 "$bin" fit --config configs/medseg/small.yaml --data.path "$data" \
-  --model.channels "[48, 48]" --model.lr 0.05 --data.patch_size 13 --data.augment false \
+  --model.channels "[48, 48]" --model.lr 0.01 --data.patch_size 17 --data.augment false \
   --data.val_mode random --data.val_samples 4 \
-  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 16 \
+  --data.samples_per_epoch 8 --data.foreground_fraction 0.6 --trainer.max_epochs 48 \
   --trainer.default_root_dir "$out/fit" 2>&1 | grep -E "checkpoint:|largest component" || true
 ckpt="$out/fit/checkpoints/best.ckpt"
 test -f "$ckpt"
