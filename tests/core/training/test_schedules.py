@@ -12,6 +12,19 @@ from gdl_science.training.schedules import build_schedule, lr_factor
 from tests.core.toy_app import ToyData, ToyTask
 
 
+def quiet_trainer(tmp_path, callback: pl.Callback, **limits) -> pl.Trainer:
+    """A Trainer without logger, bars or checkpoints, with one recording callback."""
+    return pl.Trainer(
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+        **limits,
+    )
+
+
 @pytest.mark.parametrize("name", ["cosine", "poly"])
 def test_schedules_warm_up_then_anneal_to_zero(name):
     factors = [lr_factor(name, s, 100, 10) for s in range(101)]
@@ -54,16 +67,7 @@ def test_a_time_budgeted_fit_anneals_the_rate_before_the_budget_ends(tmp_path):
         def on_train_batch_end(self, trainer, *args) -> None:
             rates.append(trainer.optimizers[0].param_groups[0]["lr"])
 
-    trainer = pl.Trainer(
-        max_epochs=200,
-        max_time={"seconds": 3},
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        default_root_dir=tmp_path,
-        callbacks=[RecordRate()],
-    )
+    trainer = quiet_trainer(tmp_path, RecordRate(), max_epochs=200, max_time={"seconds": 3})
     trainer.fit(task, datamodule=ToyData())
     assert trainer.global_step < 0.5 * trainer.estimated_stepping_batches  # time ended it
     assert rates[-1] < 0.15 * 0.01
@@ -80,16 +84,7 @@ def test_a_step_budget_ending_mid_epoch_still_validates_the_final_weights(tmp_pa
             if not trainer.sanity_checking:
                 validated_at.append(trainer.global_step)
 
-    trainer = pl.Trainer(
-        max_epochs=100,
-        max_steps=13,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        default_root_dir=tmp_path,
-        callbacks=[RecordValidation()],
-    )
+    trainer = quiet_trainer(tmp_path, RecordValidation(), max_epochs=100, max_steps=13)
     trainer.fit(ToyTask(scheduler="cosine"), datamodule=ToyData())
     assert trainer.global_step == 13
     steps_per_epoch = trainer.num_training_batches
