@@ -25,25 +25,30 @@ def budget_timer(trainer: pl.Trainer) -> Timer | None:
     return None
 
 
-def budget_seconds(trainer: pl.Trainer) -> float | None:
-    """The fit's time budget in seconds, or ``None`` when ``max_time`` is not set."""
-    timer = budget_timer(trainer)
-    if timer is None:
-        return None
+def _budget_of(timer: Timer) -> float:
     remaining = timer.time_remaining()
     assert remaining is not None
     return timer.time_elapsed() + remaining
 
 
+def budget_seconds(trainer: pl.Trainer) -> float | None:
+    """The fit's time budget in seconds, or ``None`` when ``max_time`` is not set."""
+    timer = budget_timer(trainer)
+    return None if timer is None else _budget_of(timer)
+
+
 def time_fraction(trainer: pl.Trainer) -> float | None:
     """Elapsed share of the time budget in [0, 1], identical on every DDP rank.
 
-    Rank 0's clock is broadcast: ranks that read slightly different times would set
-    different learning rates and their replicas would drift apart.
+    Called before every training step, so the callbacks are searched once. Rank 0's
+    clock is broadcast: ranks that read slightly different times would set different
+    learning rates and their replicas would drift apart.
     """
-    total = budget_seconds(trainer)
     timer = budget_timer(trainer)
-    if total is None or timer is None or total <= 0:
+    if timer is None:
+        return None
+    total = _budget_of(timer)
+    if total <= 0:
         return None
     fraction = min(max(timer.time_elapsed() / total, 0.0), 1.0)
     return float(trainer.strategy.broadcast(fraction))
