@@ -6,6 +6,8 @@ Defaults every app gets:
   ``last.ckpt`` (for resuming), both written atomically: a crash mid-save never leaves
   a truncated checkpoint;
 - optional early stopping on the same metric (``--early_stopping_patience N``);
+- optional seed ensembles (``--ensemble_size N``: members in ``member_<i>/`` and an
+  ``ensemble.json`` that predict accepts as one checkpoint; see ``ensemble_fit``);
 - ``metrics.png`` (learning curves) beside the checkpoints;
 - lines at the end of fit naming the checkpoints to use with ``predict``.
 """
@@ -25,8 +27,10 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from gdl_science.cli.ensemble_fit import run_ensemble_fit
 from gdl_science.cli.learning_curves import LearningCurves
 from gdl_science.io.atomic import atomic_path
+from gdl_science.io.user_error import UserInputError
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -155,6 +159,34 @@ class GDLLightningCLI(LightningCLI):
             help="fit only: stop after this many validation epochs without improvement of the "
             "selection metric (0: off, train for trainer.max_epochs)",
         )
+        parser.add_argument(
+            "--ensemble_size",
+            type=int,
+            default=1,
+            help="fit only: train this many members (seeds seed_everything+0, +1, ...) under "
+            "trainer.default_root_dir/member_<i> and write ensemble.json there, which predict "
+            "takes as one --checkpoint (mean and std over the members)",
+        )
+
+    def current_settings(self) -> str:
+        """The model and data settings, canonical: what must match to skip or resume."""
+        return _canonical(dict(self.model.hparams)) + _canonical(_hparams(self.datamodule))
+
+    def run_single_fit(self) -> None:
+        super()._run_subcommand("fit")
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        size = int(self.config[subcommand].get("ensemble_size") or 1)
+        if subcommand != "fit" or size == 1:
+            return super()._run_subcommand(subcommand)
+        if size < 1:
+            raise UserInputError(f"--ensemble_size must be 1 or more, got {size}")
+        if self.config[subcommand].get("ckpt_path") is not None:
+            raise UserInputError(
+                "--ckpt_path cannot be combined with --ensemble_size: rerun the same ensemble "
+                "command and each member resumes from its own last.ckpt"
+            )
+        run_ensemble_fit(self, size)
 
     def before_fit(self) -> None:
         config = self.config_init[self.subcommand]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import torch
 
+from gdl_science.io.ensemble_manifest import manifest_of, member_checkpoints
 from gdl_science.io.errors import UserInputError
 
 TaskT = TypeVar("TaskT", bound=torch.nn.Module)
@@ -23,6 +24,13 @@ TaskT = TypeVar("TaskT", bound=torch.nn.Module)
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint dict safely; bad files become a one-line UserInputError."""
     path = Path(path)
+    manifest = manifest_of(path)
+    if manifest is not None and manifest.is_file():
+        members = member_checkpoints(manifest)
+        raise UserInputError(
+            f"{path}: an ensemble of {len(members)} checkpoints; this command takes one "
+            f"checkpoint, e.g. {members[0]}"
+        )
     if not path.is_file():
         raise UserInputError(f"{path}: checkpoint not found")
     try:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import torch
 
 from gdl_science.io.checkpoint import load_task
+from gdl_science.io.ensemble_manifest import expand_checkpoints
 from gdl_science.io.errors import ErrorReport
 from gdl_science.io.predict_loop import Record, run_predictions
 from gdl_science.io.table_writer import StreamingTableWriter
@@ -36,8 +37,10 @@ def load_ensemble(
     """Load checkpoints in eval mode on ``device``; all must share ``signature(task)``.
 
     ``signature`` is what must agree for predictions to be averaged (targets, window,
-    preparation, ...); a mismatch is a user error naming both files.
+    preparation, ...); a mismatch is a user error naming both files. An ``ensemble.json``
+    written by ``fit --ensemble_size N`` (or its folder) stands for its N members.
     """
+    paths = expand_checkpoints(paths)
     if not paths:
         raise UserInputError("predict needs at least one --checkpoint")
     tasks = [load_task(task_class, p) for p in paths]
