@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from lightning.pytorch import Trainer, seed_everything
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from gdl_science.cli.ensemble_validation import validate_ensemble
 from gdl_science.io.ensemble_manifest import (
     MANIFEST_NAME,
     EnsembleMember,
@@ -36,6 +37,8 @@ class EnsembleCLI(Protocol):
 
     config: Any
     trainer: Trainer
+    model: Any
+    datamodule: Any
 
     def instantiate_classes(self) -> None: ...
     def current_settings(self) -> str: ...
@@ -106,16 +109,35 @@ def run_ensemble_fit(cli: EnsembleCLI, size: int) -> list[EnsembleMember]:
         if trainer.is_global_zero:
             write_manifest(manifest, size, members)
     if cli.trainer.is_global_zero:
-        write_manifest(manifest, size, members)
-        report(manifest, members)
+        validation = ensemble_validation(cli, root, members)
+        write_manifest(manifest, size, members, validation)
+        report(manifest, members, validation)
     return members
 
 
-def report(manifest: Path, members: list[EnsembleMember]) -> None:
+def ensemble_validation(
+    cli: EnsembleCLI, root: Path, members: list[EnsembleMember]
+) -> dict[str, float]:
+    """The ensemble's validation metrics; skipped (with a line) under multi-process runs,
+    where a second, single-device loop over the validation set would need all ranks."""
+    if cli.trainer.world_size > 1:
+        print("ensemble validation: skipped under multi-process training "
+              "(score the members with predict)", file=sys.stderr)
+        return {}
+    checkpoints = [str(root / m.best) for m in members]
+    return validate_ensemble(
+        type(cli.model), checkpoints, cli.datamodule, cli.trainer.accelerator
+    )
+
+
+def report(manifest: Path, members: list[EnsembleMember], validation: dict[str, float]) -> None:
     scores = [m.score for m in members if m.score is not None]
     shown = ""
     if scores:
         each = " ".join(f"{s:.4g}" for s in scores)
         shown = f" ({members[0].monitor} per member: {each}; mean {sum(scores) / len(scores):.4g})"
     print(f"ensemble of {len(members)} members{shown}", file=sys.stderr)
+    if validation:
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in sorted(validation.items()))
+        print(f"ensemble validation (mean of the members' outputs): {metrics}", file=sys.stderr)
     print(f"ensemble checkpoint: {manifest} (predict --checkpoint {manifest})", file=sys.stderr)

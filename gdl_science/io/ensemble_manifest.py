@@ -36,8 +36,16 @@ class EnsembleMember:
     settings: str  # canonical model + data settings: a rerun skips only identical members
 
 
-def write_manifest(path: str | Path, size: int, members: Sequence[EnsembleMember]) -> None:
-    body = {"format": FORMAT, "size": size, "members": [asdict(m) for m in members]}
+def write_manifest(
+    path: str | Path,
+    size: int,
+    members: Sequence[EnsembleMember],
+    validation: dict[str, float] | None = None,
+) -> None:
+    """``validation``: the whole ensemble's validation metrics, once every member is done."""
+    body: dict = {"format": FORMAT, "size": size, "members": [asdict(m) for m in members]}
+    if validation:
+        body["ensemble_validation"] = validation
     with atomic_write(path) as fh:
         json.dump(body, fh, indent=2)
         fh.write("\n")

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from gdl_science.cli import run_app
-from tests.core.toy_app import SPEC
+from gdl_science.io import load_task
+from tests.core.toy_app import SPEC, ToyData, ToyTask
 from tests.ddp_helpers import run_cli
 
 
@@ -61,6 +62,18 @@ def test_members_come_from_consecutive_seeds_and_predict_as_one_checkpoint(tmp_p
     w0, w1, ws = weights(bests[0]), weights(bests[1]), weights(single)
     assert all(torch.equal(w0[k], ws[k]) for k in ws)
     assert not torch.equal(w0["net.conv.weight"], w1["net.conv.weight"])
+
+    # The ensemble's validation score is the mean of the members' outputs, scored.
+    data = ToyData()
+    data.setup("validate")
+    x, y = data.datasets["val"].tensors
+    with torch.no_grad():
+        mean = torch.stack([load_task(ToyTask, b)(x) for b in bests]).mean(0)
+    expected = torch.nn.functional.mse_loss(mean, y).item()
+    assert abs(manifest["ensemble_validation"]["val/mse"] - expected) < 1e-5
+    member_scores = [m["score"] for m in manifest["members"]]
+    assert expected < sum(member_scores) / 3  # averaging helps on this toy
+    assert "ensemble validation (mean of the members' outputs): val/loss=" in err
 
     by_manifest = predict(tmp_path, "a.tsv", root / "ensemble.json")
     by_folder = predict(tmp_path, "b.tsv", root)
