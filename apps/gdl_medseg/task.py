@@ -35,7 +35,13 @@ from gdl_medseg.metrics import LabelDice, MeanDice, soft_dice_loss
 from gdl_medseg.model import ESCNN_GROUPS, build_network, group_order
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import rotate_grid
-from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck
+from gdl_science.training import (
+    GDLTask,
+    SelectionMetric,
+    StepOutput,
+    SymmetryCheck,
+    log_mean_softmax,
+)
 
 GroupName = Literal["auto", "octahedral", "inplane", "mirror", "flips"]
 DEFAULT_CHANNELS = [16, 32, 64, 128]
@@ -222,6 +228,13 @@ class MedSegTask(GDLTask):
                 term = term + self.hparams.dice_weight * soft_dice_loss(logits, target)
             loss = loss + w * term
         return StepOutput(loss, outputs[0].argmax(1), label, batch_size=image.shape[0])
+
+    def ensemble_output(self, outputs: list[Any]) -> Any:
+        """Average the members' softmax probabilities (as predict and nnU-Net do), returned
+        as log-probabilities: valid logits for the loss and the argmax."""
+        if isinstance(outputs[0], list):  # deep supervision: stage by stage
+            return [log_mean_softmax(list(stage)) for stage in zip(*outputs)]
+        return log_mean_softmax(outputs)
 
     def configure_metrics(self) -> torchmetrics.MetricCollection:
         metrics: dict[str, torchmetrics.Metric] = {

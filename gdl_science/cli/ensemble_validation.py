@@ -1,11 +1,11 @@
 """The validation metrics of a whole ensemble, so ``fit`` can say what averaging bought.
 
 Each member's best checkpoint is loaded; the first member's task runs Lightning's
-validation loop with its ``forward`` replaced by the mean of every member's forward.
-The app's own ``step``, metrics and epoch-end hooks therefore score the ensemble the
-same way they score one model. Outputs are averaged as the network returns them
-(logits for classifiers): ``predict`` averages probabilities, so a threshold metric
-can differ from predict's by a record or two near the threshold.
+validation loop with its ``forward`` replaced by the task's ``ensemble_output`` of
+every member's forward (by default the mean; classifiers average probabilities, as
+``predict`` does, see ``gdl_science.training.averaging``). The app's own ``step``,
+metrics and epoch-end hooks therefore score the ensemble the same way they score one
+model.
 """
 
 from __future__ import annotations
@@ -13,23 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from lightning.pytorch import LightningDataModule, Trainer
 from torch import nn
 
 from gdl_science.io.checkpoint import load_task
-
-
-def mean_output(outputs: Sequence[Any]) -> Any:
-    """Element-wise mean of equal-structured outputs (tensors, tuples/lists, dicts)."""
-    first = outputs[0]
-    if isinstance(first, torch.Tensor):
-        return torch.stack(list(outputs)).mean(0)
-    if isinstance(first, (list, tuple)):
-        return type(first)(mean_output(parts) for parts in zip(*outputs))
-    if isinstance(first, dict):
-        return {k: mean_output([o[k] for o in outputs]) for k in first}
-    raise TypeError(f"cannot average outputs of type {type(first).__name__}")
+from gdl_science.training.averaging import mean_output
 
 
 def ensemble_task(task_class: type, checkpoints: Sequence[str]) -> Any:
@@ -41,7 +29,9 @@ def ensemble_task(task_class: type, checkpoints: Sequence[str]) -> Any:
 
     def forward(*args: Any, **kwargs: Any) -> Any:
         members = [lead, *lead.ensemble_members]
-        return mean_output([plain_forward(m, *args, **kwargs) for m in members])
+        outputs = [plain_forward(m, *args, **kwargs) for m in members]
+        combine = getattr(lead, "ensemble_output", None)
+        return combine(outputs) if combine is not None else mean_output(outputs)
 
     lead.forward = forward  # instance attribute: nn.Module.__call__ finds it first
     return lead

@@ -1,5 +1,6 @@
 """Training: the base task, the base data module, symmetry modes, masked losses, splits."""
 
+from gdl_science.training.averaging import log_mean_softmax, logit_mean_sigmoid, mean_output
 from gdl_science.training.datamodule import GDLDataModule, seed_worker
 from gdl_science.training.masked import MaskedTaskMetric, masked_loss
 from gdl_science.training.splits import (
@@ -36,7 +37,10 @@ __all__ = [
     "SymmetryCheck",
     "SymmetryMode",
     "column_split",
+    "log_mean_softmax",
+    "logit_mean_sigmoid",
     "masked_loss",
+    "mean_output",
     "parse_split_value",
     "seed_worker",
     "split_indices",

@@ -30,6 +30,7 @@ from torch import nn
 
 from gdl_science.symmetry.check import Action, EquivarianceReport, check_equivariance
 from gdl_science.symmetry.group import Group
+from gdl_science.training.averaging import mean_output
 from gdl_science.training.schedules import build_optimizer, build_schedule
 from gdl_science.training.symmetry_mode import (
     SymmetryMode,
@@ -179,6 +180,15 @@ class GDLTask(pl.LightningModule):
         if spec.out_action is not None:
             kwargs["out_action"] = spec.out_action
         return check_equivariance(spec.fn, spec.group, spec.inputs, spec.in_action, **kwargs)
+
+    def ensemble_output(self, outputs: list[Any]) -> Any:
+        """Combine the members' ``forward`` outputs for the ensemble's validation score.
+
+        Default: the mean. A classifier overrides this to average probabilities, the
+        space ``predict`` averages in (``averaging.log_mean_softmax`` /
+        ``logit_mean_sigmoid``).
+        """
+        return mean_output(outputs)
 
     def setup(self, stage: str) -> None:
         if not len(self.metrics):
