@@ -42,6 +42,7 @@ from gdl_dna.layers import (
     pooled_length,
     rc_safe_padding,
 )
+from gdl_dna.trunk_stages import ExpActivation, FeatureDropout
 from gdl_science.blueprint import (
     Blueprint,
     LocalPooling,
@@ -77,6 +78,11 @@ class ArchConfig:
     # The strand head's trunk: "conjoined" (one plain CNN f, p_fwd = f(x), p_rev = f(RC x):
     # the general RC-equivariant map to strand pairs) or "tied" (RC-tied layers).
     strand_trunk: str = "conjoined"
+    # Dropout on the trunk's features after every block (0 = none; the head has its own).
+    trunk_dropout: float = 0.0
+    # The first block's activation: "relu", or "exp" (PWM-like motif detectors, Koo &
+    # Ploenzke 2021); later blocks always use ReLU.
+    first_activation: str = "relu"
 
     def __post_init__(self) -> None:
         n = len(self.channels)
@@ -96,6 +102,12 @@ class ArchConfig:
             raise ValueError(
                 f"strand_trunk must be 'conjoined' or 'tied', got {self.strand_trunk!r}"
             )
+        if self.first_activation not in ("relu", "exp"):
+            raise ValueError(
+                f"first_activation must be 'relu' or 'exp', got {self.first_activation!r}"
+            )
+        if not 0.0 <= self.trunk_dropout < 1.0:
+            raise ValueError(f"trunk_dropout must be in [0, 1), got {self.trunk_dropout}")
         if self.head not in ("invariant", "strand"):
             raise ValueError(f"head must be 'invariant' or 'strand', got {self.head!r}")
         bad = [k for k in self.kernel_sizes if k % 2 == 0]
@@ -166,7 +178,7 @@ class DNANet(Blueprint):
                 x = stage(x, mask)
             else:
                 x = stage(x)
-                if isinstance(stage, (RCPointwise, nn.ReLU)):
+                if isinstance(stage, (RCPointwise, nn.ReLU, ExpActivation)):
                     x = x * mask
                 elif isinstance(stage, (RCPool1d, SymmetricMaxPool1d)):
                     mask = pool_mask(mask, stage.window)
@@ -191,13 +203,16 @@ def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blue
     for i, (t, k, d, w) in enumerate(
         zip(hidden_types(arch), arch.kernel_sizes, arch.dilations, arch.pool_sizes)
     ):
+        act = ExpActivation(t) if i == 0 and arch.first_activation == "exp" else RCPointwise(t)
         stages += [
             (f"conv{i}", RCConv1d(in_type, t, k, dilation=d)),
             (f"norm{i}", RCBatchNorm1d(t)),
-            (f"act{i}", RCPointwise(t)),
+            (f"act{i}", act),
         ]
         if w > 1:
             stages.append((f"pool{i}", RCPool1d(t, w)))
+        if arch.trunk_dropout > 0:
+            stages.append((f"drop{i}", FeatureDropout(arch.trunk_dropout, t)))
         in_type = t
     hidden = arch.hidden[0] if arch.hidden else 16
     if arch.global_pool == "flatten":
@@ -264,13 +279,16 @@ def build_plain(
     for i, (c, k, d, w) in enumerate(
         zip(widths, arch.kernel_sizes, arch.dilations, arch.pool_sizes)
     ):
+        act = ExpActivation() if i == 0 and arch.first_activation == "exp" else nn.ReLU()
         stages += [
             (f"conv{i}", nn.Conv1d(in_ch, c, k, dilation=d, padding=d * (k - 1) // 2)),
             (f"norm{i}", MaskedBatchNorm1d(c)),
-            (f"act{i}", nn.ReLU()),
+            (f"act{i}", act),
         ]
         if w > 1:
             stages.append((f"pool{i}", SymmetricMaxPool1d(w)))
+        if arch.trunk_dropout > 0:
+            stages.append((f"drop{i}", FeatureDropout(arch.trunk_dropout)))
         in_ch = c
     # A strand head on a plain net is just more outputs: forward then reverse strand.
     n_out = 2 * n_outputs if arch.head == "strand" else n_outputs

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gdl_dna.data.augment import augment_one_hots
 from gdl_dna.data.framing import FramedGroup, FrameRule, count_cropped, frame_groups
 from gdl_dna.data.labels import LabelSpec
 from gdl_dna.metrics import PredictionStore, compute_metrics
@@ -62,6 +63,11 @@ class DNATask(GDLTask):
         strand_trunk: Literal["conjoined", "tied"] = "conjoined",
         strand_init: Literal["auto", "mixed", "separate"] = "auto",
         match_parameters: bool = True,
+        trunk_dropout: float = 0.0,
+        first_activation: Literal["relu", "exp"] = "relu",
+        label_smoothing: float = 0.0,
+        augment_shift: int = 0,
+        augment_mutate: float = 0.0,
         **base_kwargs: Any,
     ) -> None:
         """
@@ -84,6 +90,14 @@ class DNATask(GDLTask):
                 auto (separate with the strand head, mixed with the invariant head).
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
+            trunk_dropout: dropout on the features after every conv block (0 = none).
+            first_activation: relu, or exp (exponential on the first block: PWM-like
+                motif detectors, Koo & Ploenzke 2021).
+            label_smoothing: binary targets y -> y (1 - s) + s / 2 in the training loss.
+            augment_shift / augment_mutate: training batches only, every symmetry mode:
+                up to ``augment_shift`` bases trimmed off the ends in total (a random
+                shift of up to half that), and each base replaced by a random one with
+                probability ``augment_mutate`` (``gdl_dna.data.augment``).
             base_kwargs: the shared arguments of ``GDLTask`` (symmetry, lr, ...).
         """
         super().__init__(**base_kwargs)
@@ -107,6 +121,8 @@ class DNATask(GDLTask):
             hidden=tuple(hp.hidden if hp.hidden is not None else (32,)),
             dropout=hp.dropout,
             strand_trunk=hp.strand_trunk,
+            trunk_dropout=hp.trunk_dropout,
+            first_activation=hp.first_activation,
             strand_init=(
                 ("separate" if hp.head == "strand" else "mixed")
                 if hp.strand_init == "auto"
@@ -170,12 +186,27 @@ class DNATask(GDLTask):
         # Training batches are (list of (4, L_i) arrays, targets) from ``collate_sequences``.
         items = batch[0] if isinstance(batch, (list, tuple)) and len(batch) == 2 else None
         if isinstance(items, list) and items and isinstance(items[0], np.ndarray):
+            if self._trainer is not None and self.trainer.training:
+                items = self.augment_items(items)
             return self.frame(items), batch[1]
         return batch
 
-    def grouped_output(
-        self, groups: Sequence[FramedGroup], fn: Any = None
-    ) -> torch.Tensor:
+    def augment_items(
+        self, items: Sequence[np.ndarray], generator: torch.Generator | None = None
+    ) -> list[np.ndarray]:
+        """Random trims / point mutations of a training batch's (4, L_i) one-hots."""
+        hp = self.hparams
+        if hp.augment_shift <= 0 and hp.augment_mutate <= 0:
+            return list(items)
+        if generator is None:
+            if getattr(self, "_sequence_generator", None) is None:
+                rank = self.global_rank if self._trainer is not None else 0
+                seed = self.augment_seed + 7919 + 1000 * rank  # not the RC stream
+                self._sequence_generator = torch.Generator().manual_seed(seed)
+            generator = self._sequence_generator
+        return augment_one_hots(items, generator, hp.augment_shift, hp.augment_mutate)
+
+    def grouped_output(self, groups: Sequence[FramedGroup], fn: Any = None) -> torch.Tensor:
         """``fn(x, mask)`` (default: the logits) of every group, back in batch order."""
         fn = fn or self.forward
         outs = [(g.index, fn(g.x, g.mask)) for g in groups]
@@ -245,7 +276,14 @@ class DNATask(GDLTask):
 
     # ----- training ------------------------------------------------------------------
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Masked loss: BCE per label, CE over classes, or MSE; missing targets ignored."""
+        """Masked loss: BCE per label, CE over classes, or MSE; missing targets ignored.
+
+        With ``label_smoothing`` s, binary targets are pulled to s/2 and 1 - s/2 in
+        training (missing targets stay missing: NaN and -1 are kept as they are)."""
+        s = self.hparams.label_smoothing
+        if s > 0 and self.training and self.spec.kind == "binary":
+            known = (target == 0) | (target == 1)
+            target = torch.where(known, target * (1 - s) + 0.5 * s, target)
         return masked_loss(logits, target, self.spec.kind)
 
     def step(self, batch: Batch) -> StepOutput:
