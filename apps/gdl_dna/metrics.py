@@ -1,8 +1,8 @@
 """Epoch metrics per label and macro: auROC/auPRC/accuracy/MCC or Pearson/Spearman/MSE.
 
-Predictions and targets of a stage are gathered with ``CatMetric`` (synced across DDP
-ranks) and scored at the end of the epoch, with missing targets masked per label
-(NaN for binary/regression, -1 for multiclass).
+Predictions and targets of a stage are gathered with the core's ``PredictionStore``
+(synced across DDP ranks, NaN kept in place) and scored at the end of the epoch, with
+missing targets masked per label (NaN for binary/regression, -1 for multiclass).
 """
 
 from __future__ import annotations
@@ -11,30 +11,17 @@ import math
 
 import torch
 import torchmetrics.functional as tmf
-from torch import nn
-from torchmetrics import CatMetric
 
+from gdl_science.training import PredictionStore
 
-class PredictionStore(nn.Module):
-    """Collects (preds, target) of one stage over an epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.preds = CatMetric()
-        self.target = CatMetric()
-
-    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        self.preds.update(preds.detach().float())
-        self.target.update(target.detach().float())
-
-    def compute(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        if not self.preds.update_count:
-            return None
-        return self.preds.compute(), self.target.compute()
-
-    def reset(self) -> None:
-        self.preds.reset()
-        self.target.reset()
+__all__ = [
+    "PredictionStore",
+    "binary_metrics",
+    "compute_metrics",
+    "mcc",
+    "multiclass_metrics",
+    "regression_metrics",
+]
 
 
 def _mean(values: list[float]) -> float:

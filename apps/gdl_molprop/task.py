@@ -31,7 +31,15 @@ from gdl_molprop.plots import prediction_plot
 from gdl_science.graphs import GraphBatch
 from gdl_science.symmetry import E3Group, NodePermutationGroup, ProductGroup
 from gdl_science.symmetry.group import product_action
-from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck, masked_loss
+from gdl_science.training import (
+    GDLTask,
+    PredictionStore,
+    SelectionMetric,
+    StepOutput,
+    SymmetryCheck,
+    logit_mean_sigmoid,
+    masked_loss,
+)
 
 # Molecules check-symmetry uses when no --input is given: small, rigid and flexible,
 # aromatic, charged, with rings and stereo.
@@ -95,6 +103,7 @@ class MolPropTask(GDLTask):
         self.register_buffer("y_std", torch.tensor(std, dtype=torch.float32), persistent=False)
         self.geometry = h.geometry
         self.cutoff = h.cutoff
+        self.test_store = PredictionStore()  # (preds, targets) of test, all DDP ranks
 
     def build_network(self, equivariant: bool) -> nn.Module:
         h = self.hparams
@@ -148,6 +157,13 @@ class MolPropTask(GDLTask):
             return torch.sigmoid(raw)
         return raw * self.y_std.to(raw) + self.y_mean.to(raw)
 
+    def ensemble_output(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        """Ensemble validation: probabilities averaged for classifiers (as predict does);
+        standardised values are averaged as they are."""
+        if self.task_type == "classification":
+            return logit_mean_sigmoid(outputs)
+        return torch.stack(outputs).mean(0)
+
     # ----- training ----------------------------------------------------------------
     def step(self, batch: GraphBatch) -> StepOutput:
         raw = self(batch)  # (G, T)
@@ -174,19 +190,19 @@ class MolPropTask(GDLTask):
     def update_metrics(self, stage: str, out: StepOutput) -> None:
         super().update_metrics(stage, out)
         if stage == "test":
-            self._test_outputs.append((out.target.detach().cpu(), out.preds.detach().cpu()))
+            self.test_store.update(out.preds, out.target)
 
     def on_test_epoch_start(self) -> None:
-        self._test_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.test_store.reset()
 
     def on_test_epoch_end(self) -> None:
         """Keep (targets, predictions) (n, T) in ``test_predictions`` and write a parity
-        plot (regression) or ROC curves (classification) beside the logs. Under DDP each
-        rank holds its share; rank 0 draws its own."""
-        if not self._test_outputs:
+        plot (regression) or ROC curves (classification) beside the logs. Under DDP the
+        store gathers every rank's share, so the plot shows the whole test set."""
+        gathered = self.test_store.compute()
+        if gathered is None:
             return
-        y = torch.cat([t for t, _ in self._test_outputs]).double().numpy()
-        p = torch.cat([q for _, q in self._test_outputs]).double().numpy()
+        p, y = (t.double().cpu().numpy() for t in gathered)
         self.test_predictions = (y, p)
         folder = self.trainer.log_dir if self._trainer is not None else None
         if folder and self.trainer.is_global_zero:

@@ -3,6 +3,7 @@
 from gdl_science.training.averaging import log_mean_softmax, logit_mean_sigmoid, mean_output
 from gdl_science.training.datamodule import GDLDataModule, seed_worker
 from gdl_science.training.masked import MaskedTaskMetric, masked_loss
+from gdl_science.training.prediction_store import PredictionStore
 from gdl_science.training.splits import (
     SPLIT_ALIASES,
     column_split,
@@ -31,6 +32,7 @@ __all__ = [
     "GDLTask",
     "MaskedTaskMetric",
     "OptimizerName",
+    "PredictionStore",
     "SchedulerName",
     "SelectionMetric",
     "StepOutput",

@@ -351,7 +351,7 @@ def test_benchmark_quick_mode(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| freesolv | random | gdl-molprop (equivariant) |" in proc.stdout
+    assert "| freesolv | random | gdl-molprop (default) |" in proc.stdout
     assert (tmp_path / "molprop_vs_chemprop_quick.json").is_file()  # never in the repo
 
 
