@@ -6,16 +6,20 @@ process (a cluster config's DDP strategy with a world of one), with the app's em
 data made small. What is checked: the YAML parses against the current classes (typed
 choices, linked arguments), the model it describes trains, and every app's fit leaves
 what the core promises: ``best.ckpt`` and ``last.ckpt``, the line naming the best one
-with its metric, and ``metrics.png`` with two epochs on each curve.
+with its metric, and ``metrics.png`` with two epochs on each curve. A config that
+trains a seed ensemble (``ensemble_size: N``) runs two members, each checked as above,
+and must leave an ``ensemble.json`` naming both.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 from matplotlib.image import imread
 
 from gdl_science.cli import run_app
@@ -62,15 +66,24 @@ def test_shipped_config_fits_one_step(config, tmp_path, monkeypatch, capsys):
         *ONE_CPU_PROCESS,
         f"--trainer.default_root_dir={tmp_path}",
     ]
+    members = min(int(yaml.safe_load(config.read_text()).get("ensemble_size") or 1), 2)
+    if members > 1:
+        args.append(f"--ensemble_size={members}")
     code = run_app(spec, args)
     err = capsys.readouterr().err
     assert code == 0, err[-3000:]
-    (best,) = tmp_path.glob("**/checkpoints/best.ckpt")
-    (last,) = tmp_path.glob("**/checkpoints/last.ckpt")
-    assert re.search(rf"best checkpoint: {re.escape(str(best))} \(", err), err[-2000:]
-    assert f"last checkpoint: {last}" in err
-    image = imread(best.parent / "metrics.png")
-    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    bests = sorted(tmp_path.glob("**/checkpoints/best.ckpt"))
+    lasts = sorted(tmp_path.glob("**/checkpoints/last.ckpt"))
+    assert len(bests) == len(lasts) == members
+    for best, last in zip(bests, lasts):
+        assert re.search(rf"best checkpoint: {re.escape(str(best))} \(", err), err[-2000:]
+        assert f"last checkpoint: {last}" in err
+        image = imread(best.parent / "metrics.png")
+        assert image.ndim == 3 and min(image.shape[:2]) > 100
+    if members > 1:
+        manifest = json.loads((tmp_path / "ensemble.json").read_text())
+        assert [tmp_path / m["best"] for m in manifest["members"]] == bests
+        assert f"ensemble checkpoint: {tmp_path / 'ensemble.json'}" in err
     logs = list(tmp_path.glob("**/metrics.csv"))  # absent where a config sets logger: false
     if logs and "no val/" not in err:
         curves = read_csv_log(logs[0])
