@@ -4,14 +4,21 @@ Train steps (forward + backward + AdamW, batch 64, one thread) of the default
 architecture (configs/dna/default.yaml) on random one-hot batches at the GUE lengths,
 for: the RC-equivariant net; the plain net at equal parameter count (``none``); the
 plain net at the equivariant net's channel widths (equal FLOPs, about twice the
-parameters); and the strand head's conjoined trunk (trained on the given strand only).
-Modes are interleaved and the median of the repeats is reported, so background load on
-a shared machine hits every mode alike.
+parameters); the strand head's conjoined trunk (trained on the given strand only); and
+the equivariant net with its convolutions folded (``RCConv1d(fold=True)``: half the
+multiply-adds). Modes are interleaved and the median of the repeats is reported, so
+background load on a shared machine hits every mode alike.
+
+Two breakdowns explain the ratios (same interleaving, forward + backward each):
+- per stage of the equivariant and the plain net (conv / norm / activation / pool ...),
+  fed with real activations: ``dna_throughput_stages.md``;
+- per convolution of the equivariant net, dense ``conv1d`` against the folded GEMMs on
+  the layer's real input shape: ``dna_throughput_layers.md`` (where ``fold`` would pay).
 
 Usage:
     python benchmarks/dna_throughput.py [--lengths 101 300] [--repeats 7] [--steps 5]
 
-Writes benchmarks/results/dna_throughput.json and .md.
+Writes benchmarks/results/dna_throughput{,_stages,_layers}.json and .md.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 import yaml
 from gdl_dna.data.framing import FramedGroup
 from gdl_dna.layers import RCConv1d
+from gdl_dna.layers.folded import effective_taps, folded_conv1d
 from gdl_dna.task import DNATask
 
 from gdl_science.blueprint import count_parameters
@@ -54,14 +63,95 @@ def variants(length: int, arch: dict) -> dict[str, DNATask]:
         "strand, tied trunk": DNATask(
             symmetry="equivariant", head="strand", strand_trunk="tied", **kw
         ),
+        "equivariant, folded convs": folded(DNATask(symmetry="equivariant", **kw)),
     }
+
+
+def folded(task: DNATask) -> DNATask:
+    """The same task with every foldable RC convolution computed by the folded GEMMs."""
+    for m in task.modules():
+        if isinstance(m, RCConv1d) and m.kernel_size > 1 and m.padding > 0:
+            m.fold = True
+    return task
+
+
+def interleaved(fns: dict[str, object], repeats: int) -> dict[str, float]:
+    """Median seconds per call of each function, called in turn ``repeats`` times."""
+    for f in fns.values():
+        f()  # warm-up
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            start = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def stage_times(task: DNATask, length: int, repeats: int) -> dict[str, float]:
+    """Forward + backward seconds of each stage of ``task.net`` on a batch of 64, each fed
+    the previous stage's real output (the loss gradient replaced by ones)."""
+    x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
+    fns = {}
+    for name in task.net.stage_names:
+        stage = getattr(task.net, name)
+        xi = x.detach().requires_grad_(name != task.net.stage_names[0])
+
+        def run(stage: torch.nn.Module = stage, xi: torch.Tensor = xi) -> None:
+            stage(xi).sum().backward()
+
+        fns[name] = run
+        with torch.no_grad():
+            x = stage(xi)
+        if x.dim() == 2:
+            break
+    return interleaved(fns, repeats)
+
+
+def layer_times(task: DNATask, length: int, repeats: int) -> list[dict]:
+    """Dense conv1d against the folded GEMMs, forward + backward (weights included), for
+    every RC convolution of ``task`` on its real input shape (batch 64)."""
+    shapes: dict[RCConv1d, torch.Size] = {}
+    convs = [m for m in task.modules() if isinstance(m, RCConv1d) and m.padding > 0]
+
+    def record(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        shapes.setdefault(module, inputs[0].shape)  # returns None: the output is kept
+
+    hooks = [m.register_forward_hook(record) for m in convs]
+    x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
+    with torch.no_grad():
+        task.net(x)
+    for h in hooks:
+        h.remove()
+    rows = []
+    for i, conv in enumerate(convs):
+        xi = torch.randn(shapes[conv], requires_grad=i > 0)
+
+        def dense(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
+            F.conv1d(xi, conv.weight(), conv.bias(), padding=conv.padding,
+                     dilation=conv.dilation).sum().backward()  # fmt: skip
+
+        def fold(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
+            folded_conv1d(xi, conv.weight(), conv.bias(), conv.in_type, conv.out_type,
+                          conv.dilation).sum().backward()  # fmt: skip
+
+        t = interleaved({"dense": dense, "folded": fold}, repeats)
+        rows.append({
+            "length": length, "layer": i, "input": list(shapes[conv]),
+            "channels": f"{conv.in_type.size} -> {conv.out_type.size}",
+            "kernel_size": conv.kernel_size, "dilation": conv.dilation,
+            "dense_ms": 1e3 * t["dense"], "folded_ms": 1e3 * t["folded"],
+            "folded_vs_dense": t["dense"] / t["folded"],
+        })  # fmt: skip
+    return rows
 
 
 def conv_macs(task: DNATask, length: int) -> int:
     """Multiply-adds of every convolution for one sequence of ``length`` (forward).
 
     Counted from the modules' real shapes with forward hooks, so tied and plain layers
-    are counted alike (a tied RC conv runs as one dense ``conv1d`` of its full width).
+    are counted alike (a tied RC conv runs as one dense ``conv1d`` of its full width; a
+    folded one as its two GEMMs, taps past the sequence ends skipped).
     """
     total = 0
 
@@ -69,6 +159,15 @@ def conv_macs(task: DNATask, length: int) -> int:
         nonlocal total
         c_in = inputs[0].shape[1]
         k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        if isinstance(module, RCConv1d) and module.fold:
+            taps = effective_taps(k, module.dilation, output.shape[-1])
+            i, o = module.in_type, module.out_type
+            p_in, m_in = i.regular + i.plus, i.regular + i.minus
+            p_out, m_out = o.regular + o.plus, o.regular + o.minus
+            per_position = p_out * (p_in * (1 + taps) + m_in * taps)
+            per_position += m_out * (m_in * (1 + taps) + p_in * taps)
+            total += per_position * output.shape[-1]
+            return
         total += output.shape[1] * c_in * k * output.shape[-1]
 
     convs = [m for m in task.modules() if isinstance(m, (torch.nn.Conv1d, RCConv1d))]
@@ -135,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         "rows": rows,
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
+    write_breakdowns(args, arch, report["machine"])
     (args.results_dir / "dna_throughput.json").write_text(json.dumps(report, indent=1))
     lines = [
         f"# dna training throughput (`{report['command']}`; {report['machine']})",
@@ -150,6 +250,57 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows
     ]
     (args.results_dir / "dna_throughput.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def write_breakdowns(args: argparse.Namespace, arch: dict, machine: str) -> None:
+    """Per-stage and per-convolution timings (see the module docstring)."""
+    stages, layers = [], []
+    for n in args.lengths:
+        torch.manual_seed(0)
+        eq = DNATask(symmetry="equivariant", sequence_length=n, **arch).train()
+        plain = DNATask(symmetry="none", sequence_length=n, **arch).train()
+        t_eq, t_plain = stage_times(eq, n, args.repeats), stage_times(plain, n, args.repeats)
+        for name in dict.fromkeys([*t_eq, *t_plain]):
+            stages.append({"length": n, "stage": name, "equivariant_ms": 1e3 * t_eq.get(name, 0.0),
+                           "none_ms": 1e3 * t_plain.get(name, 0.0)})  # fmt: skip
+        layers += layer_times(eq, n, args.repeats)
+    cmd = "python benchmarks/dna_throughput.py"
+    (args.results_dir / "dna_throughput_stages.json").write_text(
+        json.dumps({"command": cmd, "machine": machine, "rows": stages}, indent=1)
+    )
+    (args.results_dir / "dna_throughput_layers.json").write_text(
+        json.dumps({"command": cmd, "machine": machine, "rows": layers}, indent=1)
+    )
+    lines = [
+        f"# dna train-step time per stage, forward + backward, batch 64 (`{cmd}`; {machine})",
+        "",
+        "| length | stage | equivariant ms | none (equal parameters) ms |",
+        "|---:|---|---:|---:|",
+    ]
+    for n in args.lengths:
+        rows = [r for r in stages if r["length"] == n]
+        lines += [
+            f"| {n} | {r['stage']} | {r['equivariant_ms']:.2f} | {r['none_ms']:.2f} |" for r in rows
+        ]
+        eq_sum, none_sum = (sum(r[k] for r in rows) for k in ("equivariant_ms", "none_ms"))
+        lines.append(f"| {n} | **all stages** | **{eq_sum:.2f}** | **{none_sum:.2f}** |")
+    (args.results_dir / "dna_throughput_stages.md").write_text("\n".join(lines) + "\n")
+    lines = [
+        f"# dna RC convolutions: dense conv1d vs folded GEMMs, forward + backward (`{cmd}`; "
+        f"{machine})",
+        "",
+        "| length | layer | input (B, C, L) | channels | kernel | dilation | dense ms "
+        "| folded ms | folded speed vs dense |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['length']} | {r['layer']} | {tuple(r['input'])} | {r['channels']} | "
+        f"{r['kernel_size']} | {r['dilation']} | {r['dense_ms']:.2f} | {r['folded_ms']:.2f} | "
+        f"{r['folded_vs_dense']:.2f}x |"
+        for r in layers
+    ]
+    (args.results_dir / "dna_throughput_layers.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

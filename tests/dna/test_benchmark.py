@@ -52,7 +52,7 @@ def test_tied_net_does_twice_the_convolution_work_of_a_plain_net_of_equal_parame
     equal width -> the same multiply-adds (so speed at equal width measures overhead)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from dna_throughput import conv_macs, default_arch
+        from dna_throughput import conv_macs, default_arch, folded
         from gdl_dna.task import DNATask
     finally:
         sys.path.pop(0)
@@ -63,3 +63,23 @@ def test_tied_net_does_twice_the_convolution_work_of_a_plain_net_of_equal_parame
     macs_eq, macs_none, macs_wide = (conv_macs(t, 101) for t in (eq, none, wide))
     assert 1.7 < macs_eq / macs_none < 2.3
     assert abs(macs_eq / macs_wide - 1.0) < 0.02
+    # Folded kernels (fold=True) halve the tied net's multiply-adds: about none's again.
+    macs_folded = conv_macs(folded(eq), 101)
+    assert 0.4 < macs_folded / macs_eq < 0.55
+    assert 0.8 < macs_folded / macs_none < 1.1
+
+
+def test_throughput_breakdowns_time_every_stage_and_every_foldable_convolution():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from dna_throughput import default_arch, layer_times, stage_times
+        from gdl_dna.task import DNATask
+    finally:
+        sys.path.pop(0)
+    task = DNATask(symmetry="equivariant", sequence_length=31, **default_arch()).train()
+    stages = stage_times(task, 31, repeats=1)
+    assert next(iter(stages)) == task.net.stage_names[0]
+    assert all(t > 0 for t in stages.values())
+    layers = layer_times(task, 31, repeats=1)
+    assert [r["layer"] for r in layers] == list(range(len(default_arch()["channels"])))
+    assert all(r["dense_ms"] > 0 and r["folded_ms"] > 0 for r in layers)
