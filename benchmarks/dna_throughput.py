@@ -35,7 +35,8 @@ import torch.nn.functional as F
 import yaml
 from gdl_dna.data.framing import FramedGroup
 from gdl_dna.layers import RCConv1d
-from gdl_dna.layers.folded import effective_taps, folded_conv1d
+from gdl_dna.layers.folded import folded_conv1d
+from gdl_dna.layers.taps import LiveTapConv1d, live_taps, same_conv1d
 from gdl_dna.task import DNATask
 
 from gdl_science.blueprint import count_parameters
@@ -58,6 +59,9 @@ def variants(length: int, arch: dict) -> dict[str, DNATask]:
         # what the irreps' split/cat per stage costs.
         "equivariant, no irreps": DNATask(symmetry="equivariant", **{**kw, "irrep_channels": 0}),
         "none (equal parameters)": DNATask(symmetry="none", **kw),
+        # The plain net with the RC layers' dead-tap skipping (LiveTapConv1d): what none
+        # would run at if model.py used it too (the fair comparison for that saving).
+        "none, live taps": live(DNATask(symmetry="none", **kw)),
         "none (equal width)": DNATask(symmetry="none", match_parameters=False, **kw),
         "strand, conjoined trunk": DNATask(symmetry="equivariant", head="strand", **kw),
         "strand, tied trunk": DNATask(
@@ -65,6 +69,15 @@ def variants(length: int, arch: dict) -> dict[str, DNATask]:
         ),
         "equivariant, folded convs": folded(DNATask(symmetry="equivariant", **kw)),
     }
+
+
+def live(task: DNATask) -> DNATask:
+    """The same task with its plain ``nn.Conv1d`` layers skipping taps that read only
+    padding (``LiveTapConv1d``: a subclass, same parameters and output)."""
+    for m in task.modules():
+        if type(m) is torch.nn.Conv1d:
+            m.__class__ = LiveTapConv1d
+    return task
 
 
 def folded(task: DNATask) -> DNATask:
@@ -127,20 +140,25 @@ def layer_times(task: DNATask, length: int, repeats: int) -> list[dict]:
     for i, conv in enumerate(convs):
         xi = torch.randn(shapes[conv], requires_grad=i > 0)
 
-        def dense(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
+        def all_taps(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
             F.conv1d(xi, conv.weight(), conv.bias(), padding=conv.padding,
                      dilation=conv.dilation).sum().backward()  # fmt: skip
+
+        def dense(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
+            same_conv1d(xi, conv.weight(), conv.bias(), conv.dilation).sum().backward()
 
         def fold(conv: RCConv1d = conv, xi: torch.Tensor = xi) -> None:
             folded_conv1d(xi, conv.weight(), conv.bias(), conv.in_type, conv.out_type,
                           conv.dilation).sum().backward()  # fmt: skip
 
-        t = interleaved({"dense": dense, "folded": fold}, repeats)
+        t = interleaved({"all": all_taps, "dense": dense, "folded": fold}, repeats)
         rows.append({
             "length": length, "layer": i, "input": list(shapes[conv]),
             "channels": f"{conv.in_type.size} -> {conv.out_type.size}",
             "kernel_size": conv.kernel_size, "dilation": conv.dilation,
-            "dense_ms": 1e3 * t["dense"], "folded_ms": 1e3 * t["folded"],
+            "live_taps": 2 * live_taps(conv.kernel_size, conv.dilation, shapes[conv][-1]) + 1,
+            "all_taps_ms": 1e3 * t["all"], "dense_ms": 1e3 * t["dense"],
+            "folded_ms": 1e3 * t["folded"],
             "folded_vs_dense": t["dense"] / t["folded"],
         })  # fmt: skip
     return rows
@@ -150,8 +168,9 @@ def conv_macs(task: DNATask, length: int) -> int:
     """Multiply-adds of every convolution for one sequence of ``length`` (forward).
 
     Counted from the modules' real shapes with forward hooks, so tied and plain layers
-    are counted alike (a tied RC conv runs as one dense ``conv1d`` of its full width; a
-    folded one as its two GEMMs, taps past the sequence ends skipped).
+    are counted alike: a tied RC conv runs as one dense ``conv1d`` of its full width over
+    its live taps (``gdl_dna.layers.taps``; a plain ``nn.Conv1d`` runs all K), a folded
+    one as its two GEMMs.
     """
     total = 0
 
@@ -159,8 +178,11 @@ def conv_macs(task: DNATask, length: int) -> int:
         nonlocal total
         c_in = inputs[0].shape[1]
         k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        dilation = module.dilation if isinstance(module, RCConv1d) else module.dilation[0]
+        if isinstance(module, LiveTapConv1d) or (isinstance(module, RCConv1d) and module.same):
+            k = min(k, 2 * live_taps(k, dilation, output.shape[-1]) + 1)  # the taps it runs
         if isinstance(module, RCConv1d) and module.fold:
-            taps = effective_taps(k, module.dilation, output.shape[-1])
+            taps = live_taps(k, module.dilation, output.shape[-1])
             i, o = module.in_type, module.out_type
             p_in, m_in = i.regular + i.plus, i.regular + i.minus
             p_out, m_out = o.regular + o.plus, o.regular + o.minus
@@ -287,17 +309,19 @@ def write_breakdowns(args: argparse.Namespace, arch: dict, machine: str) -> None
         lines.append(f"| {n} | **all stages** | **{eq_sum:.2f}** | **{none_sum:.2f}** |")
     (args.results_dir / "dna_throughput_stages.md").write_text("\n".join(lines) + "\n")
     lines = [
-        f"# dna RC convolutions: dense conv1d vs folded GEMMs, forward + backward (`{cmd}`; "
-        f"{machine})",
+        f"# dna RC convolutions, forward + backward (`{cmd}`; {machine})",
         "",
-        "| length | layer | input (B, C, L) | channels | kernel | dilation | dense ms "
-        "| folded ms | folded speed vs dense |",
-        "|---:|---:|---|---|---:|---:|---:|---:|---:|",
+        "Dense conv1d with all K taps, dense with the live taps only (the default path: taps",
+        "reading only padding skipped), and the folded GEMMs (`RCConv1d(fold=True)`).",
+        "",
+        "| length | layer | input (B, C, L) | channels | kernel | live taps | dilation "
+        "| all taps ms | dense (live taps) ms | folded ms | folded speed vs dense |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r['length']} | {r['layer']} | {tuple(r['input'])} | {r['channels']} | "
-        f"{r['kernel_size']} | {r['dilation']} | {r['dense_ms']:.2f} | {r['folded_ms']:.2f} | "
-        f"{r['folded_vs_dense']:.2f}x |"
+        f"{r['kernel_size']} | {r['live_taps']} | {r['dilation']} | {r['all_taps_ms']:.2f} | "
+        f"{r['dense_ms']:.2f} | {r['folded_ms']:.2f} | {r['folded_vs_dense']:.2f}x |"
         for r in layers
     ]
     (args.results_dir / "dna_throughput_layers.md").write_text("\n".join(lines) + "\n")

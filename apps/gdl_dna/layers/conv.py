@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gdl_dna.layers.folded import folded_conv1d
+from gdl_dna.layers.taps import same_conv1d
 from gdl_dna.layers.tying import bias_tying, conv_weight_tying
 from gdl_science.blueprint import EquivariantLinear
 from gdl_science.symmetry import RCFieldType
@@ -66,7 +67,8 @@ class RCConv1d(EquivariantLinear):
         # map over channels x positions that is still RC-equivariant (the positional readout).
         self.padding = dilation * (kernel_size - 1) // 2 if padding == "same" else 0
         # Not a hyperparameter of the function, only of how it is computed: no state.
-        self.fold = fold and padding == "same" and kernel_size > 1
+        self.same = padding == "same"
+        self.fold = fold and self.same and kernel_size > 1
         tying = conv_weight_tying(in_type, out_type, kernel_size)
         self.register_buffer("weight_index", tying.index, persistent=False)
         self.register_buffer("weight_sign", tying.sign, persistent=False)
@@ -120,7 +122,9 @@ class RCConv1d(EquivariantLinear):
             return folded_conv1d(
                 x, self.weight(), self.bias(), self.in_type, self.out_type, self.dilation
             )
-        return F.conv1d(x, self.weight(), self.bias(), padding=self.padding, dilation=self.dilation)
+        if self.same:  # taps that read only padding are skipped (``taps``): same output
+            return same_conv1d(x, self.weight(), self.bias(), self.dilation)
+        return F.conv1d(x, self.weight(), self.bias(), dilation=self.dilation)
 
     def export(self) -> nn.Conv1d:
         """A plain ``nn.Conv1d`` with the expanded weight, for fast inference."""

@@ -15,8 +15,7 @@ input folded into
 
 each output reads (K + 1) / 2 or (K - 1) / 2 taps per input channel instead of K: two
 GEMMs with half the dense convolution's multiply-adds, about those of a plain CNN with
-the same number of parameters. Taps that reach past both ends of the sequence (j d >= L,
-common in the last, dilated block) read only padding and are skipped.
+the same number of parameters. Taps that read only padding are skipped (``taps``).
 
 The outputs stay in the (s/2, a/2) basis until the end, where h = s/2 + a/2 and
 h_bar = s/2 - a/2 (computing h directly from all folded inputs would save nothing).
@@ -29,6 +28,7 @@ from __future__ import annotations
 
 import torch
 
+from gdl_dna.layers.taps import live_taps
 from gdl_science.symmetry import RCFieldType
 
 
@@ -45,12 +45,6 @@ def irrep_split(a: torch.Tensor, ft: RCFieldType, dim: int, half: bool) -> tuple
     s, d = (u + u_bar) * scale, (u - u_bar) * scale
     plus, minus = a.narrow(dim, 2 * r, p), a.narrow(dim, 2 * r + p, ft.minus)
     return torch.cat([s, plus], dim), torch.cat([d, minus], dim)
-
-
-def effective_taps(kernel_size: int, dilation: int, length: int) -> int:
-    """Taps j = 1..c whose offsets j * d still reach a position of a ``length`` sequence."""
-    c = (kernel_size - 1) // 2
-    return min(c, (length - 1) // dilation) if length > 0 else 0
 
 
 def folded_weights(
@@ -220,7 +214,7 @@ def folded_conv1d(
 ) -> torch.Tensor:
     """``F.conv1d(x, weight, bias, padding=dilation * (K - 1) // 2, dilation=dilation)``
     for a tied RC weight (odd K), computed with the folded kernels."""
-    taps = effective_taps(weight.shape[-1], dilation, x.shape[-1])
+    taps = live_taps(weight.shape[-1], dilation, x.shape[-1])
     w_p, w_m, b_p, b_m = folded_weights(weight, bias, in_type, out_type, taps)
     return FoldedRCConvFn.apply(
         x, w_p.contiguous(), w_m.contiguous(), b_p, b_m, in_type, out_type, taps, dilation

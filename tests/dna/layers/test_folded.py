@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from gdl_dna.layers import RCConv1d
-from gdl_dna.layers.folded import effective_taps, folded_conv1d
+from gdl_dna.layers.folded import folded_conv1d
+from gdl_dna.layers.taps import live_taps
 
 from gdl_science.symmetry import ONE_HOT, RCFieldType, ReverseComplementGroup, check_equivariance
 
@@ -85,7 +86,7 @@ def test_fold_is_ignored_where_there_is_nothing_to_fold():
     assert not RCConv1d(t, t, 6, padding="valid", fold=True).fold  # the positional readout
 
 
-def test_effective_taps_skip_offsets_past_both_ends():
-    assert effective_taps(9, 4, 12) == 2  # offsets 4, 8 reach; 12 and 16 do not
-    assert effective_taps(9, 2, 100) == 4
-    assert effective_taps(15, 1, 1) == 0
+def test_live_taps_skip_offsets_past_both_ends():
+    assert live_taps(9, 4, 12) == 2  # offsets 4, 8 reach; 12 and 16 do not
+    assert live_taps(9, 2, 100) == 4
+    assert live_taps(15, 1, 1) == 0
