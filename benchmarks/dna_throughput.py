@@ -88,7 +88,7 @@ def folded(task: DNATask) -> DNATask:
     return task
 
 
-def interleaved(fns: dict[str, object], repeats: int) -> dict[str, float]:
+def interleaved(fns: dict, repeats: int) -> dict:
     """Median seconds per call of each function, called in turn ``repeats`` times."""
     for f in fns.values():
         f()  # warm-up
@@ -101,8 +101,8 @@ def interleaved(fns: dict[str, object], repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def stage_times(task: DNATask, length: int, repeats: int) -> dict[str, float]:
-    """Forward + backward seconds of each stage of ``task.net`` on a batch of 64, each fed
+def stage_fns(task: DNATask, length: int) -> dict[str, object]:
+    """One forward + backward call per stage of ``task.net`` on a batch of 64, each fed
     the previous stage's real output (the loss gradient replaced by ones)."""
     x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
     fns = {}
@@ -118,7 +118,14 @@ def stage_times(task: DNATask, length: int, repeats: int) -> dict[str, float]:
             x = stage(xi)
         if x.dim() == 2:
             break
-    return interleaved(fns, repeats)
+    return fns
+
+
+def stage_times(tasks: dict[str, DNATask], length: int, repeats: int) -> dict[str, dict]:
+    """Median seconds per stage for each task; all stages of all tasks interleaved."""
+    fns = {(n, s): f for n, t in tasks.items() for s, f in stage_fns(t, length).items()}
+    times = interleaved(fns, repeats)
+    return {n: {s: v for (m, s), v in times.items() if m == n} for n in tasks}
 
 
 def layer_times(task: DNATask, length: int, repeats: int) -> list[dict]:
@@ -282,7 +289,8 @@ def write_breakdowns(args: argparse.Namespace, arch: dict, machine: str) -> None
         torch.manual_seed(0)
         eq = DNATask(symmetry="equivariant", sequence_length=n, **arch).train()
         plain = DNATask(symmetry="none", sequence_length=n, **arch).train()
-        t_eq, t_plain = stage_times(eq, n, args.repeats), stage_times(plain, n, args.repeats)
+        both = stage_times({"eq": eq, "none": plain}, n, args.repeats)
+        t_eq, t_plain = both["eq"], both["none"]
         for name in dict.fromkeys([*t_eq, *t_plain]):
             stages.append({"length": n, "stage": name, "equivariant_ms": 1e3 * t_eq.get(name, 0.0),
                            "none_ms": 1e3 * t_plain.get(name, 0.0)})  # fmt: skip

@@ -78,7 +78,7 @@ def test_throughput_breakdowns_time_every_stage_and_every_foldable_convolution()
     finally:
         sys.path.pop(0)
     task = DNATask(symmetry="equivariant", sequence_length=31, **default_arch()).train()
-    stages = stage_times(task, 31, repeats=1)
+    stages = stage_times({"eq": task}, 31, repeats=1)["eq"]
     assert next(iter(stages)) == task.net.stage_names[0]
     assert all(t > 0 for t in stages.values())
     layers = layer_times(task, 31, repeats=1)
