@@ -6,8 +6,10 @@ for: the RC-equivariant net; the plain net at equal parameter count (``none``); 
 plain net at the equivariant net's channel widths (equal FLOPs, about twice the
 parameters); the strand head's conjoined trunk (trained on the given strand only); and
 the equivariant net with its convolutions folded (``RCConv1d(fold=True)``: half the
-multiply-adds). Modes are interleaved and the median of the repeats is reported, so
-background load on a shared machine hits every mode alike.
+multiply-adds); and the plain net with ``LiveTapConv1d`` (it skips the kernel taps that
+read only padding, as the RC layers do). Modes are interleaved and the median of the
+repeats is reported (ratios: the median of per-repeat ratios), so background load on a
+shared machine hits every mode alike.
 
 Two breakdowns explain the ratios (same interleaving, forward + backward each):
 - per stage of the equivariant and the plain net (conv / norm / activation / pool ...),
@@ -229,17 +231,20 @@ def measure(length: int, arch: dict, repeats: int, steps: int) -> list[dict]:
                 opts[name].step()
             times[name].append(time.perf_counter() - start)
     rows = []
-    base = 64 * steps / statistics.median(times["none (equal parameters)"])
+    none = times["none (equal parameters)"]
     base_macs = conv_macs(tasks["none (equal parameters)"], length)
     for name, ts in times.items():
         speed = 64 * steps / statistics.median(ts)
+        # The ratio is the median of per-repeat ratios: each repeat times every model
+        # within a few seconds, so slow drifts of the background load cancel.
+        vs_none = statistics.median(t_none / t for t_none, t in zip(none, ts))
         macs = conv_macs(tasks[name], length)
         rows.append({
             "length": length, "model": name, "parameters": count_parameters(tasks[name]),
-            "seq_per_s": speed, "vs_none": speed / base, "conv_macs": macs,
+            "seq_per_s": speed, "vs_none": vs_none, "conv_macs": macs,
             "macs_vs_none": macs / base_macs,
             # speed x work: 1.0 = the same multiply-adds per second as none
-            "work_rate_vs_none": speed * macs / (base * base_macs),
+            "work_rate_vs_none": vs_none * macs / base_macs,
         })  # fmt: skip
     return rows
 
