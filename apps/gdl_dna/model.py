@@ -42,6 +42,7 @@ from gdl_dna.layers import (
     pooled_length,
     rc_safe_padding,
 )
+from gdl_dna.readouts import MaxMeanPool
 from gdl_dna.trunk_stages import ExpActivation, FeatureDropout
 from gdl_science.blueprint import (
     Blueprint,
@@ -65,7 +66,8 @@ class ArchConfig:
     pool_sizes: Sequence[int] = (4, 4, 1)  # local max pool after each block (1 = none)
     kmer: int = 1  # k-mer input layer (1 = plain one-hot)
     head: str = "invariant"  # "invariant" or "strand"
-    # Before the head: "max" (motif presence) or "mean" over the length, or "flatten": a
+    # Before the head: "max" (motif presence), "mean" or "maxmean" (both, side by side)
+    # over the length, or "flatten": a
     # dense RC-equivariant readout over channels x positions (position-aware, e.g.
     # promoters aligned on the TSS; needs one fixed frame, the checkpoint's window).
     global_pool: str = "max"
@@ -92,9 +94,10 @@ class ArchConfig:
                 f"{len(self.channels)}, {len(self.kernel_sizes)}, {len(self.dilations)}, "
                 f"{len(self.pool_sizes)}"
             )
-        if self.global_pool not in ("max", "mean", "flatten"):
+        if self.global_pool not in ("max", "mean", "maxmean", "flatten"):
             raise ValueError(
-                f"global_pool must be 'max', 'mean' or 'flatten', got {self.global_pool!r}"
+                "global_pool must be 'max', 'mean', 'maxmean' or 'flatten', got "
+                f"{self.global_pool!r}"
             )
         if self.strand_init not in ("mixed", "separate"):
             raise ValueError(f"strand_init must be 'mixed' or 'separate', got {self.strand_init!r}")
@@ -174,7 +177,7 @@ class DNANet(Blueprint):
             stage = getattr(self, name)
             if mask is None:
                 x = stage(x)
-            elif isinstance(stage, (RCBatchNorm1d, MaskedBatchNorm1d, RCGlobalPool1d, GlobalPool)):
+            elif isinstance(stage, MASKED_STAGES):
                 x = stage(x, mask)
             else:
                 x = stage(x)
@@ -223,6 +226,9 @@ def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blue
         stages.append(("readout", RCConv1d(in_type, readout_type, k, padding="valid")))
         stages.append(("readout_act", RCPointwise(readout_type)))
         in_type = readout_type
+    elif arch.global_pool == "maxmean":
+        stages.append(("global_pool", MaxMeanPool(in_type)))
+        in_type = stages[-1][1].out_type
     else:
         stages.append(("global_pool", RCGlobalPool1d(in_type, arch.global_pool)))
     if arch.head == "strand":
@@ -268,6 +274,10 @@ class GlobalPool(nn.Module):
         return pooled.squeeze(-1)
 
 
+# Stages that take the padding mask (normalisations and global pools see valid positions only).
+MASKED_STAGES = (RCBatchNorm1d, MaskedBatchNorm1d, RCGlobalPool1d, GlobalPool, MaxMeanPool)
+
+
 def build_plain(
     arch: ArchConfig, n_outputs: int, widths: Sequence[int], length: int = 0
 ) -> Blueprint:
@@ -299,6 +309,9 @@ def build_plain(
         stages.append(("readout_act", nn.ReLU()))
         stages.append(("global_pool", GlobalPool("mean")))  # (B, width, 1) -> (B, width)
         in_ch = width
+    elif arch.global_pool == "maxmean":
+        stages.append(("global_pool", MaxMeanPool()))
+        in_ch *= 2
     else:
         stages.append(("global_pool", GlobalPool(arch.global_pool)))
     stages.append(("head", MLPHead(in_ch, n_out, arch.hidden, arch.dropout)))

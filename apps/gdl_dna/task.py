@@ -57,7 +57,7 @@ class DNATask(GDLTask):
         pool_sizes: list[int] | None = None,
         kmer: int = 1,
         head: Literal["invariant", "strand"] = "invariant",
-        global_pool: Literal["max", "mean", "flatten"] = "max",
+        global_pool: Literal["max", "mean", "maxmean", "flatten"] = "max",
         hidden: list[int] | None = None,
         dropout: float = 0.1,
         strand_trunk: Literal["conjoined", "tied"] = "conjoined",
@@ -80,9 +80,10 @@ class DNATask(GDLTask):
             channels: RC-regular pairs per conv block; irrep_channels: +1 and -1 channels
                 per block (each); kernel_sizes (odd), dilations, pool_sizes: per block.
             kmer: k-mer input layer (1 = one-hot). head: invariant (orientation pooled) or
-                strand (strand-specific, RC-equivariant). global_pool: max (motif presence) or
-                mean over the length before the head, or flatten (a dense readout of
-                every position: position-aware, one fixed frame). hidden/dropout: the head.
+                strand (strand-specific, RC-equivariant). global_pool: max (motif presence),
+                mean, or maxmean (both side by side) over the length before the head, or
+                flatten (a dense readout of every position: position-aware, one fixed
+                frame). hidden/dropout: the head.
             strand_trunk: the strand head's trunk: conjoined (one plain CNN on both strands;
                 exactly equivariant, as accurate as none) or tied (RC-tied layers).
             strand_init: tied trunk only: separate (no cross-strand weights at init: it

@@ -1,5 +1,5 @@
-"""The trunk options tuned on GUE (exp first activation, trunk dropout) keep the net exactly
-RC-invariant in eval mode; label smoothing only touches the training loss."""
+"""The options tuned on GUE (exp first activation, trunk dropout, max+mean readout) keep
+the net exactly RC-invariant in eval mode; label smoothing only touches the training loss."""
 
 from __future__ import annotations
 
@@ -42,6 +42,25 @@ def test_exp_and_trunk_dropout_net_is_exactly_invariant_in_eval_mode():
     net.train()
     x = _one_hot(4, 61)
     assert not torch.allclose(net(x), net(x))
+
+
+def test_max_mean_readout_is_exactly_invariant_and_strand_equivariant():
+    from gdl_dna.readouts import MaxMeanPool
+
+    torch.manual_seed(0)
+    arch = ArchConfig(**{**ARCH.__dict__, "global_pool": "maxmean", "kmer": 3})
+    net = build_network(arch, 2, equivariant=True).double().eval()
+    assert any(isinstance(m, MaxMeanPool) for m in net.modules())
+    check_equivariance(net, RC, _one_hot(4, 61), RC.act_on_one_hot).assert_equivariant(
+        tolerance(torch.float64)
+    )
+    tied = ArchConfig(**{**arch.__dict__, "head": "strand", "strand_trunk": "tied"})
+    net = build_network(tied, 2, equivariant=True).double().eval()
+    out_action = RC.action(RCFieldType(regular=2), length_axis=False)
+    report = check_equivariance(net, RC, _one_hot(4, 61), RC.act_on_one_hot, out_action)
+    report.assert_equivariant(tolerance(torch.float64))
+    plain = build_network(arch, 2, equivariant=False)  # [max | mean] of every channel
+    assert plain(_one_hot(2, 61).float()).shape == (2, 2)
 
 
 def test_exp_activation_is_odd_on_minus_channels_and_exp_elsewhere():
