@@ -17,9 +17,11 @@ from gdl_dna.layers.pooling import (
     pooled_length,
     rc_safe_padding,
 )
+from gdl_dna.layers.taps import LiveTapConv1d, live_taps
 
 __all__ = [
     "KmerEncoding",
+    "LiveTapConv1d",
     "MaskedBatchNorm1d",
     "RCBatchNorm1d",
     "RCConv1d",
@@ -30,6 +32,7 @@ __all__ = [
     "block_max",
     "block_mean",
     "kmer_mask",
+    "live_taps",
     "masked_max",
     "masked_mean",
     "pool_mask",

@@ -12,9 +12,10 @@ the sequence symmetrically; we coarse-grain with ``RCPool1d`` instead).
 
 ``fold=True`` computes the same output with half the multiply-adds (``folded``: the
 symmetric/antisymmetric kernels of the irrep basis, folded). It is off by default: on
-the CPUs we measured, the two GEMMs it needs run at a third of the efficiency of
-oneDNN's direct convolution at these sizes, so the dense path is faster at every layer
-of the default network (``benchmarks/dna_throughput.py --layers``).
+the CPU we measured, its two GEMMs execute multiply-adds at ~0.3x the rate of oneDNN's
+direct convolution at these sizes, so the dense path is faster at every layer of the
+default network (``benchmarks/dna_throughput.py``, per-layer table). Either path skips
+the kernel taps that read only padding (``taps``).
 """
 
 from __future__ import annotations
