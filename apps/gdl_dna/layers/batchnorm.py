@@ -106,6 +106,12 @@ def channel_affine(
     return F.batch_norm(x, zeros, ones, scale, shift, False, 0.0, 0.0)
 
 
+def channel_sum(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, L) -> (C,): the batch axis first (a vectorised sum of contiguous (C, L)
+    slices), then the short length axis; faster on CPU than ``x.sum(dim=(0, 2))``."""
+    return x.sum(dim=0).sum(dim=-1)
+
+
 def sync_group() -> bool:
     """Whether batch statistics are summed over DDP ranks (as ``SyncBatchNorm`` does)."""
     dist = torch.distributed
@@ -135,8 +141,8 @@ class _RCBatchNormFn(torch.autograd.Function):
         n_fields = counts.numel()
         xm = x if mask is None else x * mask
         positions = x.new_tensor(x.shape[0] * x.shape[2]) if mask is None else mask.sum()
-        s1 = x.new_zeros(n_fields).index_add(0, field_index, xm.sum(dim=(0, 2)))
-        s2 = x.new_zeros(n_fields).index_add(0, field_index, (xm * x).sum(dim=(0, 2)))
+        s1 = x.new_zeros(n_fields).index_add(0, field_index, channel_sum(xm))
+        s2 = x.new_zeros(n_fields).index_add(0, field_index, channel_sum(xm * x))
         n = positions * counts.to(x.dtype)  # elements per field
         if sync:
             s1, s2, n = _all_reduce_sum(s1, s2, n)
@@ -157,8 +163,8 @@ class _RCBatchNormFn(torch.autograd.Function):
         n_fields = n.numel()
         # Every output position depends on the statistics (also padding, whose gradient
         # is zero once the network masks it), so these sums run over all positions.
-        sum_g = x.new_zeros(n_fields).index_add(0, field_index, grad_y.sum(dim=(0, 2)))
-        sum_gx = x.new_zeros(n_fields).index_add(0, field_index, (grad_y * x).sum(dim=(0, 2)))
+        sum_g = x.new_zeros(n_fields).index_add(0, field_index, channel_sum(grad_y))
+        sum_gx = x.new_zeros(n_fields).index_add(0, field_index, channel_sum(grad_y * x))
         # Parameter gradients are this rank's share (DDP averages them over ranks).
         grad_weight = (sum_gx - mean * sum_g) * invstd  # sum of grad * normalised x
         grad_bias = sum_g
