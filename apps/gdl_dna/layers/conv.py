@@ -67,8 +67,8 @@ class RCConv1d(EquivariantLinear):
         # "valid" (no padding) takes any kernel: a kernel as long as the input is a dense
         # map over channels x positions that is still RC-equivariant (the positional readout).
         self.padding = dilation * (kernel_size - 1) // 2 if padding == "same" else 0
-        # Not a hyperparameter of the function, only of how it is computed: no state.
         self.same = padding == "same"
+        # How the output is computed, not what it is: no parameters or state of its own.
         self.fold = fold and self.same and kernel_size > 1
         tying = conv_weight_tying(in_type, out_type, kernel_size)
         self.register_buffer("weight_index", tying.index, persistent=False)
