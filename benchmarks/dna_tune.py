@@ -33,6 +33,7 @@ import yaml
 from gdl_dna.data.alphabet import encode
 from gdl_dna.metrics import mcc
 from gdl_dna.task import DNATask
+from gdl_dna.weight_averaging import rc_safe_ema_avg_fn
 from torchmetrics.functional.classification import binary_auroc
 
 from gdl_science.training.schedules import build_optimizer, build_schedule
@@ -101,12 +102,11 @@ def run(args: argparse.Namespace) -> dict:
     sched = build_schedule(opt, task.scheduler_name, steps, task.warmup_steps)
     rng, gen = np.random.default_rng(args.seed), torch.Generator().manual_seed(args.seed)
     seq_gen = torch.Generator().manual_seed(args.seed + 7919)
-    # The same averaging Lightning's EMAWeightAveraging does (parameters and buffers).
+    # The averaging of gdl_dna's RCSafeEMA callback (parameters and batch-norm statistics;
+    # integer buffers copied: the stock EMA truncates them, see gdl_dna.weight_averaging).
     ema = (
         torch.optim.swa_utils.AveragedModel(
-            task,
-            multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
-            use_buffers=True,
+            task, multi_avg_fn=rc_safe_ema_avg_fn(args.ema), use_buffers=True
         )
         if args.ema
         else None
@@ -224,7 +224,11 @@ def report(path: Path) -> None:
         "Train subsampled where `limit` is set; dev always whole; cosine schedule over the "
         "probe's epochs; MCC at 0.5. One seed per row (seed 0 unless the name says `_s1`). "
         "Rows whose overrides do not name dropout and weight_decay ran on the earlier "
-        "default (dropout 0.1, no weight decay).",
+        "default (dropout 0.1, no weight decay). `ema=D`: dev scored with an exponential "
+        "moving average of the weights (decay D); the `_ema` rows before the `safeema` ones "
+        "used torch's stock EMA, which truncates the RC layers' integer index buffers "
+        "(a scrambled net: their EMA figures are void, the `raw_*` curves in the JSONL are "
+        "fine). `holdout=N`: N train rows held out and scored too (`held_*` in the JSONL).",
         "",
         "| probe | task | epochs | overrides | params | dev MCC at best AUROC | max MCC | last "
         "MCC | best AUROC | wall s |",
