@@ -107,6 +107,9 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
     cmd = [
         GDL_DNA, "fit", "--config", str(args.config), "--data.path", str(combined),
         "--data.split", "column", "--seed_everything", str(seed),
+        # One model per seed: the default's 3-member ensemble (seeds s, s+1, s+2) is the
+        # "ensemble of 3" row, built here from the seed runs by predict.
+        "--ensemble_size", "1",
         "--trainer.default_root_dir", str(run_dir), "--trainer.enable_progress_bar", "false",
         *MODES[mode], *args.extra,
     ]  # fmt: skip

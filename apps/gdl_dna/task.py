@@ -34,7 +34,14 @@ from gdl_dna.model import (
 )
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import RCFieldType, ReverseComplementGroup, trivial_action
-from gdl_science.training import GDLTask, SelectionMetric, StepOutput, SymmetryCheck
+from gdl_science.training import (
+    GDLTask,
+    SelectionMetric,
+    StepOutput,
+    SymmetryCheck,
+    log_mean_softmax,
+    logit_mean_sigmoid,
+)
 from gdl_science.training.masked import masked_loss
 
 RC = ReverseComplementGroup()
@@ -274,6 +281,15 @@ class DNATask(GDLTask):
 
     def predict_values(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.to_values(self(x, mask))
+
+    def ensemble_output(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        """An ensemble's logits from its members': probabilities averaged as predict does
+        (sigmoid per label, softmax over classes), turned back into logits."""
+        if self.spec.kind == "binary":
+            return logit_mean_sigmoid(outputs)
+        if self.spec.kind == "multiclass":
+            return log_mean_softmax(outputs, dim=1)
+        return torch.stack(outputs).mean(0)
 
     # ----- training ------------------------------------------------------------------
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -139,5 +139,5 @@ def report(manifest: Path, members: list[EnsembleMember], validation: dict[str, 
     print(f"ensemble of {len(members)} members{shown}", file=sys.stderr)
     if validation:
         metrics = " ".join(f"{k}={v:.4g}" for k, v in sorted(validation.items()))
-        print(f"ensemble validation (mean of the members' outputs): {metrics}", file=sys.stderr)
+        print(f"ensemble validation (members averaged as predict does): {metrics}", file=sys.stderr)
     print(f"ensemble checkpoint: {manifest} (predict --checkpoint {manifest})", file=sys.stderr)

@@ -73,7 +73,7 @@ def test_members_come_from_consecutive_seeds_and_predict_as_one_checkpoint(tmp_p
     assert abs(manifest["ensemble_validation"]["val/mse"] - expected) < 1e-5
     member_scores = [m["score"] for m in manifest["members"]]
     assert expected < sum(member_scores) / 3  # averaging helps on this toy
-    assert "ensemble validation (mean of the members' outputs): val/loss=" in err
+    assert "ensemble validation (members averaged as predict does): val/loss=" in err
 
     by_manifest = predict(tmp_path, "a.tsv", root / "ensemble.json")
     by_folder = predict(tmp_path, "b.tsv", root)
