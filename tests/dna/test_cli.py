@@ -176,6 +176,8 @@ def _short_fit(in_process, tmp_path: Path, config: str, *extra: str):
         "fit", "--config", str(ROOT / f"configs/dna/{config}.yaml"),
         "--trainer.max_epochs=1", "--trainer.limit_train_batches=2",
         "--trainer.limit_val_batches=1", "--data.batch_size=16",
+        # One model: the default's ensemble members share the window rule tested here.
+        "--ensemble_size=1",
         "--trainer.default_root_dir", str(tmp_path / "run"), *extra, cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
