@@ -151,69 +151,6 @@ def run(args: argparse.Namespace) -> dict:
             "max_mcc": max(c["mcc"] for c in curve), "last_mcc": curve[-1]["mcc"]}  # fmt: skip
 
 
-def kmer_features(xs: list[np.ndarray], k_max: int) -> torch.Tensor:
-    """(N, F) standardised-later log counts of every k-mer, k = 1..k_max, each summed with
-    its reverse complement's (an RC-invariant bag of k-mers: composition, no positions)."""
-    from gdl_dna.layers.kmer import KmerEncoding
-
-    x = torch.from_numpy(np.stack(xs))  # (N, 4, L), equal lengths
-    feats = []
-    for k in range(1, k_max + 1):
-        counts = KmerEncoding(k)(x).sum(-1)  # (N, 4^k) in RC field-type order
-        t = KmerEncoding(k).out_type
-        r = t.regular  # channel i <-> 2r-1-i are RC partners; +1 channels are palindromes
-        pairs = counts[:, :r] + counts[:, 2 * r - 1 : r - 1 : -1] if r else counts[:, :0]
-        feats += [pairs, counts[:, 2 * r :]]
-    return torch.log1p(torch.cat(feats, dim=1))
-
-
-def fit_logistic(
-    x: torch.Tensor, y: torch.Tensor, l2: float
-) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """L2-penalised logistic regression by L-BFGS: (F, 1) weights, (1,) bias, train loss."""
-    w = torch.zeros(x.shape[1], 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=200, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y)
-        loss = loss + l2 * (w**2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return w.detach(), b.detach(), float(closure())
-
-
-def run_kmer_baseline(args: argparse.Namespace) -> dict:
-    """An L2 logistic regression on RC-collapsed k-mer counts: how much of the label is
-    composition alone (no positions, no motif grammar). The L2 weight is picked on dev."""
-    torch.set_num_threads(args.threads)
-    folder = DATA / TASKS[args.task]
-    train_x, train_y = load(folder / "train.tsv", args.limit, args.seed)
-    dev_x, dev_y = load(folder / "dev.tsv", None, 0)
-    start = time.perf_counter()
-    ftr, fdev = kmer_features(train_x, args.kmer_baseline), kmer_features(dev_x, args.kmer_baseline)
-    mu, sd = ftr.mean(0), ftr.std(0) + 1e-6
-    ftr, fdev = (ftr - mu) / sd, (fdev - mu) / sd
-    curve = []
-    yl = dev_y[:, 0].long()
-    for l2 in (1e-4, 1e-3, 1e-2):
-        w, b, train_loss = fit_logistic(ftr, train_y, l2)
-        with torch.no_grad():
-            p = torch.sigmoid(fdev @ w + b)[:, 0]
-        scores = {"mcc": mcc((p > 0.5).long(), yl), "auroc": float(binary_auroc(p, yl))}
-        curve.append({"epoch": len(curve) + 1, "l2": l2, "train_loss": train_loss, **scores})
-        print(json.dumps(curve[-1]), flush=True)
-    best = max(curve, key=lambda c: c["auroc"])
-    return {"name": args.name, "task": args.task, "limit": args.limit, "epochs": len(curve),
-            "seed": args.seed, "set": [f"kmer_baseline={args.kmer_baseline}"],
-            "parameters": int(ftr.shape[1]) + 1, "wall_s": time.perf_counter() - start,
-            "curve": curve, "best_auroc_epoch": best["epoch"], "mcc_at_best_auroc": best["mcc"],
-            "max_mcc": max(c["mcc"] for c in curve), "last_mcc": curve[-1]["mcc"]}  # fmt: skip
-
-
 def report(path: Path) -> None:
     """One Markdown row per probe of the JSONL log, in the order they ran."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -253,9 +190,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)))
     parser.add_argument("--set", nargs="*", default=[], help="DNATask overrides key=value")
     parser.add_argument("--name", default="probe")
-    parser.add_argument(
-        "--kmer-baseline", type=int, default=0, help="k-mer logistic regression, k = 1..K"
-    )
     parser.add_argument("--ema", type=float, default=0.0, help="EMA decay (0 = off)")
     parser.add_argument("--holdout", type=int, default=0, help="score N train rows too")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/dna_tune.jsonl")
@@ -266,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.task is None:
         parser.error("--task is required")
-    result = run_kmer_baseline(args) if args.kmer_baseline else run(args)
+    result = run(args)
     print(f"{args.name}: max MCC {result['max_mcc']:.3f} last {result['last_mcc']:.3f} "
           f"wall {result['wall_s']:.0f}s params {result['parameters']}")  # fmt: skip
     with open(args.out, "a") as fh:
