@@ -42,8 +42,8 @@ from gdl_dna.layers import (
     pooled_length,
     rc_safe_padding,
 )
-from gdl_dna.readouts import MaxMeanPool
-from gdl_dna.trunk_stages import ExpActivation, FeatureDropout
+from gdl_dna.layers.readouts import MaxMeanPool
+from gdl_dna.layers.trunk_stages import ExpActivation, FeatureDropout
 from gdl_science.blueprint import (
     Blueprint,
     LocalPooling,

@@ -4,9 +4,9 @@ the net exactly RC-invariant in eval mode; label smoothing only touches the trai
 from __future__ import annotations
 
 import torch
+from gdl_dna.layers.trunk_stages import ExpActivation
 from gdl_dna.model import ArchConfig, build_network
 from gdl_dna.task import DNATask
-from gdl_dna.trunk_stages import ExpActivation
 
 from gdl_science.symmetry import RCFieldType, ReverseComplementGroup, check_equivariance, tolerance
 
@@ -45,7 +45,7 @@ def test_exp_and_trunk_dropout_net_is_exactly_invariant_in_eval_mode():
 
 
 def test_max_mean_readout_is_exactly_invariant_and_strand_equivariant():
-    from gdl_dna.readouts import MaxMeanPool
+    from gdl_dna.layers.readouts import MaxMeanPool
 
     torch.manual_seed(0)
     arch = ArchConfig(**{**ARCH.__dict__, "global_pool": "maxmean", "kmer": 3})

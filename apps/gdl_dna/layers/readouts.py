@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from gdl_dna.layers import RCGlobalPool1d, masked_max, masked_mean
+from gdl_dna.layers.pooling import RCGlobalPool1d, masked_max, masked_mean
 from gdl_science.blueprint import LocalPooling
 from gdl_science.symmetry import RCFieldType
 
