@@ -13,6 +13,7 @@ from gdl_science.io.errors import ErrorReport, errors_path
 from gdl_science.io.predict_loop import PredictSummary, Record, run_predictions
 from gdl_science.io.progress import progress
 from gdl_science.io.table_writer import StreamingTableWriter, delimiter_for
+from gdl_science.io.text_open import TextReadError, open_binary, open_text
 from gdl_science.io.user_error import UserInputError
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Record",
     "StreamingTableWriter",
     "TablePrediction",
+    "TextReadError",
     "UserInputError",
     "atomic_path",
     "atomic_write",
@@ -31,6 +33,8 @@ __all__ = [
     "load_checkpoint",
     "load_ensemble",
     "load_task",
+    "open_binary",
+    "open_text",
     "prediction_columns",
     "progress",
     "resolve_device",
