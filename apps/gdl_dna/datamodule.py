@@ -50,6 +50,8 @@ class DNADataModule(GDLDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         seed: int = 0,
+        train_fraction: float = 1.0,
+        subset_seed: int = 0,
     ) -> None:
         """
         Args:
@@ -66,7 +68,8 @@ class DNADataModule(GDLDataModule):
             embedded_*: size, sequence length, JASPAR matrix ids and background of the
                 embedded set.
         """
-        super().__init__(path=path, batch_size=batch_size, num_workers=num_workers, seed=seed)
+        # train_fraction / subset_seed: a nested share of the training split (the core's).
+        super().__init__(path, batch_size, num_workers, seed, train_fraction, subset_seed)
         if window != "auto" and (not isinstance(window, int) or window < 1):
             raise UserInputError(f"data.window must be 'auto' or a positive length, got {window!r}")
         self.labels, self.genome, self.window = labels, genome, window

@@ -28,6 +28,7 @@ from gdl_medseg.data.verify import check_case, first_problem
 from gdl_medseg.layers.sizes import as_shape
 from gdl_science.io import UserInputError
 from gdl_science.training import GDLDataModule, split_indices
+from gdl_science.training.splits import nested_subset
 
 
 class MedSegDataModule(GDLDataModule):
@@ -50,6 +51,7 @@ class MedSegDataModule(GDLDataModule):
         phantom_pose: Literal["random", "canonical"] = "random",
         num_workers: int = 0,
         seed: int = 0,
+        subset_seed: int = 0,
     ) -> None:
         """
         Args:
@@ -64,13 +66,14 @@ class MedSegDataModule(GDLDataModule):
                 centred on its foreground).
             foreground_fraction: share of patches centred on foreground (nnU-Net: 0.33).
             augment: nnU-Net's spatial (scale, small rotation) and intensity augmentation.
-            train_fraction: use only this share of the training cases (seeded; e.g. 0.1
-                for a data-efficiency run); validation is unchanged.
+            train_fraction / subset_seed: use only this share of the training cases,
+                nested by ``subset_seed`` (the 10% inside the 30%: prior-report); the plan
+                and the validation cases are those of the whole training split.
             cache_dir: where preprocessed cases go (default ~/.cache/gdl-science/medseg).
             phantom_*: size of the embedded default (cases, voxels per axis, "random" or
                 "canonical" pose); ignored when ``path`` is given.
         """
-        super().__init__(path, batch_size or 2, num_workers, seed)
+        super().__init__(path, batch_size or 2, num_workers, seed, train_fraction, subset_seed)
         if patch_size is not None:
             try:
                 shape = as_shape(patch_size)
@@ -138,12 +141,9 @@ class MedSegDataModule(GDLDataModule):
             "val": [ids[i] for i in val] or train_ids,
             "test": [ids[i] for i in test] or [ids[i] for i in val],
         }
-        if self.train_fraction < 1:
-            keep = max(1, round(self.train_fraction * len(train_ids)))
-            rng = np.random.default_rng(self.seed)
-            self.splits["train"] = sorted(rng.choice(train_ids, size=keep, replace=False))
         if self.network_plan is None:
-            self.network_plan = self._plan()
+            self.network_plan = self._plan()  # from every training case: same net per fraction
+        self.splits["train"] = nested_subset(train_ids, self.train_fraction, self.subset_seed)
 
     def _plan(self) -> NetworkPlan:
         """The network plan from the training cases' fingerprint; explicit values win."""

@@ -103,8 +103,11 @@ class MolPropDataModule(GDLDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         seed: int = 0,
+        train_fraction: float = 1.0,
+        subset_seed: int = 0,
     ) -> None:
-        super().__init__(path, batch_size, num_workers, seed)
+        # train_fraction / subset_seed: a nested share of the training split (the core's).
+        super().__init__(path, batch_size, num_workers, seed, train_fraction, subset_seed)
         self.collate_fn = GraphBatch.collate
         self.test_path = test_path
         self.targets = targets

@@ -59,7 +59,14 @@ def run_app(spec: AppSpec, argv: Sequence[str] | None = None) -> int:
 
             run_lightning(spec, args)
             return 0
-        parsed = build_parser(spec).parse_args(args)
+        parser = build_parser(spec)
+        parsed, extra = parser.parse_known_args(args)
+        if extra:
+            # A command that runs fits (prior-report) sets ``passthrough``: the arguments
+            # it does not know are the fit's (--config, --data.*, --trainer.*).
+            if not getattr(parsed, "passthrough", False):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            parsed.fit_args = [*getattr(parsed, "fit_args", []), *extra]
         return int(parsed.handler(parsed))
     except UserInputError as err:
         print(f"{spec.prog}: error: {one_line(err)}", file=sys.stderr)

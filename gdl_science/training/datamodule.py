@@ -9,9 +9,9 @@ from typing import Any
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
-from gdl_science.training.splits import split_indices
+from gdl_science.training.splits import nested_subset, split_indices
 
 __all__ = ["GDLDataModule", "seed_worker", "shuffle_seed", "split_indices"]
 
@@ -42,12 +42,19 @@ class GDLDataModule(pl.LightningDataModule):
         batch_size: int = 32,
         num_workers: int = 0,
         seed: int = 0,
+        train_fraction: float = 1.0,
+        subset_seed: int = 0,
     ) -> None:
         super().__init__()
         self.path = path
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
+        # A nested share of the training split (``nested_subset``): the validation and
+        # test splits never change with it. Used by prior-report's training fractions.
+        nested_subset([], train_fraction, subset_seed)  # validates the fraction early
+        self.train_fraction = train_fraction
+        self.subset_seed = subset_seed
         self.datasets: dict[str, Dataset] = {}
 
     def make_loader(
@@ -87,12 +94,20 @@ class GDLDataModule(pl.LightningDataModule):
             drop_last=drop_last,
         )
 
+    def training_subset(self, dataset: Dataset) -> Dataset:
+        """The training set restricted to ``train_fraction`` (nested by ``subset_seed``)."""
+        if self.train_fraction >= 1:
+            return dataset
+        return Subset(dataset, nested_subset(range(len(dataset)), self.train_fraction,
+                                             self.subset_seed))  # type: ignore[arg-type]
+
     def _stage_loader(self, stage: str) -> DataLoader:
         if stage not in self.datasets:
             raise RuntimeError(f"{type(self).__name__}.setup() built no {stage!r} dataset")
-        return self.make_loader(
-            self.datasets[stage], shuffle=stage == "train", collate_fn=self.collate_fn
-        )
+        dataset = self.datasets[stage]
+        if stage == "train":
+            dataset = self.training_subset(dataset)
+        return self.make_loader(dataset, shuffle=stage == "train", collate_fn=self.collate_fn)
 
     def train_dataloader(self) -> DataLoader:
         return self._stage_loader("train")

@@ -7,6 +7,7 @@ names the record.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,6 +39,22 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed: int) 
     val, test = order[:n_val], order[n_val : n_val + n_test]
     train = order[n_val + n_test :]
     return sorted(train), sorted(val), sorted(test)
+
+
+def nested_subset(indices: Sequence[int], fraction: float, seed: int) -> list[int]:
+    """The first ceil(fraction * n) entries of a seeded permutation of ``indices``, sorted.
+
+    Nested by construction: for one seed, the subset at a smaller fraction lies inside
+    the subset at a larger one (prior-report's 10% inside its 30% inside 100%).
+    """
+    if not 0 < fraction <= 1:
+        raise UserInputError(f"train_fraction {fraction}: must be in (0, 1]")
+    items = list(indices)
+    if fraction >= 1:
+        return items
+    order = np.random.default_rng(seed).permutation(len(items))
+    keep = max(1, math.ceil(fraction * len(items) - 1e-9))
+    return sorted(items[i] for i in order[:keep])
 
 
 def parse_split_value(value: str | None, where: str) -> str:
