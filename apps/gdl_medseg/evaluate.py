@@ -1,9 +1,17 @@
 """``gdl-medseg evaluate --pred DIR --ref DIR --output metrics.csv``.
 
-Per case and label: Dice, the 95th-percentile symmetric Hausdorff distance in mm
-(surface distances with the voxel spacing, so anisotropic data is measured correctly),
-and the volume difference in ml. Writes a CSV (one row per case and label) and prints a
-per-label summary (mean over cases), also written to ``<output>.summary.md``.
+Per case and label: Dice, HD95 in mm and the volume difference in ml. Writes a CSV
+(one row per case and label) and prints a per-label summary (mean over cases), also
+written to ``<output>.summary.md`` and ``<output>.summary.json``.
+
+Conventions (those of the MSD challenge, nnU-Net and MONAI):
+- HD95 is the larger of the two one-way 95th percentiles of surface distances
+  (prediction surface -> reference surface, and back), in mm with the voxel spacing,
+  as MONAI's ``compute_hausdorff_distance(percentile=95)``;
+- Dice is 1 when prediction and reference are both empty, 0 when only one is;
+- HD95 is undefined when either mask is empty: such cases are *counted and named* in
+  the summary (empty prediction / empty reference) and left out of the HD95 mean only,
+  never from the Dice mean.
 ``--overlays N --images DIR`` also draws the N worst and N best cases (``overlays.py``)
 into ``<output>.overlays/``.
 """
@@ -12,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +56,14 @@ def surface(mask: np.ndarray) -> np.ndarray:
 
 
 def hd95(pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, ...]) -> float:
-    """95th percentile of symmetric surface distances (mm); nan if either mask is empty."""
+    """max(p95 of pred-surface -> ref-surface distances, p95 of ref -> pred) in mm (the
+    MSD/MONAI HD95); nan if either mask is empty."""
     if not pred.any() or not ref.any():
         return float("nan")
     sp, sr = surface(pred), surface(ref)
     to_ref = ndimage.distance_transform_edt(~sr, sampling=spacing)[sp]
     to_pred = ndimage.distance_transform_edt(~sp, sampling=spacing)[sr]
-    return float(np.percentile(np.concatenate([to_ref, to_pred]), 95))
+    return float(max(np.percentile(to_ref, 95), np.percentile(to_pred, 95)))
 
 
 def dice(pred: np.ndarray, ref: np.ndarray) -> float:
@@ -113,8 +123,11 @@ def run(args: argparse.Namespace) -> int:
             missing.append(case)
             continue
         preds[case] = pred_path
-        ref_values = np.unique(np.asarray(load_volume(ref_path, case).data)).astype(int)
-        labels = sorted(set(names) - {0}) if names else [v for v in ref_values.tolist() if v]
+        values = set()
+        if not names:  # every label seen in the reference or the prediction
+            for path in (ref_path, pred_path):
+                values |= set(np.unique(np.rint(load_volume(path, case).data)).astype(int).tolist())
+        labels = sorted(set(names) - {0}) if names else sorted(values - {0})
         rows += evaluate_case(pred_path, ref_path, case, labels)
     if not rows:
         raise UserInputError(f"{pred_dir}: no prediction matches a reference case in {ref_dir}")
@@ -122,9 +135,12 @@ def run(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(fh, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    summary = summarise(rows, names)
+    stats = label_statistics(rows)
+    summary = summarise(stats, names)
     with atomic_write(output.with_name(output.name + ".summary.md")) as fh:
         fh.write(summary + "\n")
+    with atomic_write(output.with_name(output.name + ".summary.json")) as fh:
+        json.dump({"labels": {str(k): v for k, v in stats.items()}}, fh, indent=2)
     print(summary)
     if missing:
         print(f"{len(missing)} reference case(s) without prediction: {missing[:5]}", flush=True)
@@ -137,14 +153,51 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def summarise(rows: list[dict], names: dict[int, str]) -> str:
-    lines = ["| label | cases | Dice | HD95 (mm) | volume diff (ml) |", "|---|---|---|---|---|"]
+def label_statistics(rows: list[dict]) -> dict[int, dict]:
+    """Per label: the Dice mean over all cases, the HD95 mean over the cases where it is
+    defined, and the cases left out of it (empty prediction / empty reference)."""
+    out = {}
     for label in sorted({r["label"] for r in rows}):
         sel = [r for r in rows if r["label"] == label]
         hd = [r["hd95_mm"] for r in sel if np.isfinite(r["hd95_mm"])]
+        out[label] = {
+            "cases": len(sel),
+            "dice_mean": float(np.mean([r["dice"] for r in sel])),
+            "hd95_mean_mm": float(np.mean(hd)) if hd else None,
+            "hd95_cases": len(hd),
+            "empty_prediction": [r["case"] for r in sel if r["volume_pred_ml"] == 0],
+            "empty_reference": [r["case"] for r in sel if r["volume_ref_ml"] == 0],
+            "volume_diff_ml": float(np.mean([r["volume_diff_ml"] for r in sel])),
+        }
+    return out
+
+
+def summarise(stats: dict[int, dict], names: dict[int, str]) -> str:
+    lines = [
+        "| label | cases | Dice | HD95 (mm) | HD95 cases | empty pred | empty ref "
+        "| volume diff (ml) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for label, s in stats.items():
+        hd = "—" if s["hd95_mean_mm"] is None else f"{s['hd95_mean_mm']:.2f}"
+        name = names.get(label, label)
         lines.append(
-            f"| {names.get(label, label)} | {len(sel)} | {np.mean([r['dice'] for r in sel]):.4f} | "
-            f"{np.mean(hd) if hd else float('nan'):.2f} | "
-            f"{np.mean([r['volume_diff_ml'] for r in sel]):+.3f} |"
+            f"| {name} | {s['cases']} | {s['dice_mean']:.4f} | {hd} | {s['hd95_cases']} | "
+            f"{len(s['empty_prediction'])} | {len(s['empty_reference'])} | "
+            f"{s['volume_diff_ml']:+.3f} |"
         )
+        for kind in ("empty_prediction", "empty_reference"):
+            if s[kind]:
+                shown = ", ".join(s[kind][:10]) + (" ..." if len(s[kind]) > 10 else "")
+                notes.append(f"- {name}: {kind.replace('_', ' ')} in {shown}")
+    lines += [
+        "",
+        "Dice: 1 when prediction and reference are both empty, 0 when one is. HD95: the "
+        "larger one-way 95th percentile (MSD/MONAI), averaged over the cases where both "
+        "masks are non-empty (HD95 cases); the others are listed here:" if notes else
+        "Dice: 1 when both masks are empty, 0 when one is; HD95: the larger one-way 95th "
+        "percentile (MSD/MONAI); no case had an empty mask.",
+        *notes,
+    ]
     return "\n".join(lines)

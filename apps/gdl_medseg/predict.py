@@ -26,7 +26,13 @@ import torch
 import torch.nn.functional as F
 
 from gdl_medseg.data.layout import Volume
-from gdl_medseg.data.preprocess import from_ras, load_and_preprocess
+from gdl_medseg.data.preprocess import (
+    Plan,
+    background_mask,
+    from_ras,
+    load_channels,
+    preprocess_image,
+)
 from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, sliding_window
 from gdl_medseg.postprocess import apply_lcc
 from gdl_medseg.task import MedSegTask
@@ -46,7 +52,20 @@ NIFTI = re.compile(r"^(?P<case>.+?)(?:_(?P<channel>\d{4}))?\.nii(?:\.gz)?$")
 
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1) (default 0.5)"
+        "--overlap",
+        type=float,
+        default=0.5,
+        help="sliding-window overlap in [0, 1) (default 0.5, nnU-Net's); 0 runs ~8x fewer "
+        "windows on large volumes, at some cost in accuracy at window borders",
+    )
+    parser.add_argument(
+        "--background-below",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="skip windows whose every voxel is below VALUE (raw intensity, all channels; "
+        "e.g. -500 for air in CT) and predict them background; off by default, since it "
+        "changes the output wherever the network would find foreground there",
     )
     parser.add_argument(
         "--save-probabilities",
@@ -79,7 +98,17 @@ def case_channel_files(path: Path, n_channels: int) -> list[Path]:
     missing = [f.name for f in files if not f.is_file()]
     if missing:
         raise UserInputError(f"{path.parent}: case {m['case']} lacks channel file(s) {missing}")
+    extra = path.with_name(f"{m['case']}_{n_channels:04d}{ending}")
+    if extra.is_file():
+        raise UserInputError(channel_mismatch(m["case"], extra.name, n_channels))
     return files
+
+
+def channel_mismatch(case: str, extra: str, n_channels: int) -> str:
+    return (
+        f"case {case} has channel file {extra} but the model takes {n_channels} "
+        "channel(s): predicting with fewer channels than the case has would ignore one"
+    )
 
 
 def discover_inputs(input_path: Path, n_channels: int) -> Iterator[Record]:
@@ -104,20 +133,38 @@ def discover_inputs(input_path: Path, n_channels: int) -> Iterator[Record]:
         raise UserInputError(f"{input_path}: no .nii/.nii.gz images found")
     for case, channels in grouped.items():
         missing = [i for i in range(n_channels) if i not in channels]
+        extra = sorted(i for i in channels if i >= n_channels)
         if missing:
             names = [f"{case}_{i:04d}" for i in missing]
             yield Record(case, error=f"{input_path}: case {case} lacks channel file(s) {names}")
+        elif extra:
+            name = channels[extra[0]].name
+            yield Record(case, error=f"{input_path}: {channel_mismatch(case, name, n_channels)}")
         else:
             yield Record(case, [channels[i] for i in range(n_channels)])
 
 
 def to_original_geometry(probs: np.ndarray, ras_shape: tuple[int, ...], ref: Volume) -> np.ndarray:
     """(K, X', Y', Z') probabilities on the plan's grid -> (K, X, Y, Z) in stored voxel order."""
-    t = torch.from_numpy(probs)[None]
-    if tuple(probs.shape[1:]) != tuple(ras_shape):
-        t = F.interpolate(t, size=tuple(ras_shape), mode="trilinear", align_corners=False)
-    ras = t[0].numpy()
+    ras = on_ras_grid(probs, ras_shape)
     return np.stack([from_ras(p, ref.affine) for p in ras])
+
+
+def on_ras_grid(probs: np.ndarray, ras_shape: tuple[int, ...]) -> np.ndarray:
+    """(K, X', Y', Z') on the plan's grid -> (K, *ras_shape), trilinear (a no-op if equal)."""
+    if tuple(probs.shape[1:]) == tuple(ras_shape):
+        return probs
+    t = torch.from_numpy(probs)[None]
+    return F.interpolate(t, size=tuple(ras_shape), mode="trilinear", align_corners=False)[0].numpy()
+
+
+def label_map(probs: np.ndarray, slab: int = 16) -> np.ndarray:
+    """(K, X, Y, Z) -> uint8 argmax (X, Y, Z), a slab at a time (a whole-volume argmax
+    would hold an int64 volume: 8 bytes per voxel)."""
+    out = np.empty(probs.shape[1:], dtype=np.uint8)
+    for i in range(0, probs.shape[1], slab):
+        out[i : i + slab] = probs[:, i : i + slab].argmax(0)
+    return out
 
 
 def write_nifti(path: Path, data: np.ndarray, ref: Volume, dtype: type) -> None:
@@ -137,6 +184,8 @@ def predict_command(args: argparse.Namespace) -> int:
         raise UserInputError(f"{input_path}: no such file or folder")
     if not 0 <= args.overlap < 1:
         raise UserInputError(f"--overlap {args.overlap}: must be in [0, 1)")
+    if args.window_batch < 1:
+        raise UserInputError(f"--window-batch {args.window_batch}: must be >= 1")
     inputs = [input_path] if input_path.is_file() else [input_path, *input_path.iterdir()]
     check_output_path(output, inputs)
     if output.exists() and not output.is_dir():
@@ -165,20 +214,32 @@ def predict_command(args: argparse.Namespace) -> int:
     input_files = {p.resolve() for p in inputs if p.is_file()}
 
     def predict_case(files: list[Path]) -> str:
-        image, ref, ras_shape = load_and_preprocess(files, plan)
-        window = first.window_for(image.shape[1:], args.max_window_growth)
-        probs = sliding_window(
-            nets, image, window, n_classes, args.overlap, args.window_batch, device
-        )
-        original = to_original_geometry(probs, ras_shape, ref)
         m = NIFTI.match(files[0].name)
         case = m["case"] if m else files[0].stem
         target = output / f"{case}.nii.gz"
         if target.resolve() in input_files:
             raise UserInputError(f"{target}: would overwrite an input image")
-        labels = apply_lcc(original.argmax(0), lcc_labels) if lcc_labels else original.argmax(0)
+        channels = load_channels(files)
+        ref = channels[0]
+        image, ras_shape, _ = preprocess_image(channels, Plan.from_hparams(plan))
+        background = None
+        if args.background_below is not None:
+            background = background_mask(channels, args.background_below, image.shape[1:])
+        del channels  # the raw intensities are no longer needed (ref keeps channel 0)
+        window = first.window_for(image.shape[1:], args.max_window_growth)
+        probs = sliding_window(
+            nets, image, window, n_classes, args.overlap, args.window_batch, device,
+            background=background, desc=case,
+        )
+        del image
+        ras = on_ras_grid(probs, ras_shape)
+        # Reorientation is a permutation of voxels, so the argmax commutes with it: undo
+        # it on the uint8 label map, not on K float volumes.
+        labels = from_ras(label_map(ras), ref.affine)
+        labels = apply_lcc(labels, lcc_labels) if lcc_labels else labels
         write_nifti(target, labels, ref, np.uint8)
         if args.save_probabilities:
+            original = np.stack([from_ras(p, ref.affine) for p in ras])
             write_nifti(
                 output / f"{case}_probabilities.nii.gz",
                 np.moveaxis(original, 0, -1),

@@ -152,4 +152,20 @@ def load_volume(path: str | Path, case_id: str = "", dtype: type = np.float32) -
             f"{where}: expected a 3D image, got shape {data.shape} "
             "(put each channel in its own {case}_{XXXX} file)"
         )
-    return Volume(data, np.asarray(img.affine, dtype=np.float64), img.header.copy())
+    affine = np.asarray(img.affine, dtype=np.float64)
+    check_affine(affine, where)
+    return Volume(data, affine, img.header.copy())
+
+
+def check_affine(affine: np.ndarray, where: str) -> None:
+    """Refuse a voxel-to-world matrix that has no orientation (NaN, or singular: e.g. an
+    all-zero sform), which reorientation to RAS and the spacing cannot be read from."""
+    linear = affine[:3, :3]
+    if not np.isfinite(affine).all():
+        raise UserInputError(f"{where}: affine has NaN or infinite entries")
+    spacing = np.sqrt((linear**2).sum(0))
+    if spacing.min() <= 0 or abs(np.linalg.det(linear)) <= 1e-6 * float(np.prod(spacing)):
+        raise UserInputError(
+            f"{where}: singular affine (voxel axes {linear.round(4).tolist()}): "
+            "the image has no orientation; fix its qform/sform"
+        )

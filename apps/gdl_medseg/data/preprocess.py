@@ -162,7 +162,7 @@ def preprocess_image(
 
     Also returns the RAS shape before resampling and the RAS spacing, to undo it.
     """
-    stacked = np.stack([v.data for v in channels]).astype(np.float32)
+    stacked = np.stack([v.data for v in channels]).astype(np.float32, copy=False)
     ras, _ = to_ras(stacked, channels[0].affine)
     spacing = ras_spacing(channels[0])
     shape = target_shape(ras.shape[1:], spacing, plan.target_spacing)
@@ -176,11 +176,8 @@ def preprocess_label(label: Volume, shape: tuple[int, ...]) -> np.ndarray:
     return resample(ras[None].astype(np.uint8), shape, is_label=True)[0]
 
 
-def load_and_preprocess(
-    files: Sequence[str | Path], plan_hparams: dict[str, Any]
-) -> tuple[np.ndarray, Volume, tuple[int, int, int]]:
-    """Channel files -> (preprocessed image (C, X', Y', Z'), first channel Volume, RAS shape)."""
-    plan = Plan.from_hparams(plan_hparams)
+def load_channels(files: Sequence[str | Path]) -> list[Volume]:
+    """The channel files of one case, checked to share one grid and to be finite."""
     volumes = [load_volume(p) for p in files]
     ref = volumes[0]
     for path, vol in zip(files[1:], volumes[1:]):
@@ -189,5 +186,21 @@ def load_and_preprocess(
     for path, vol in zip(files, volumes):
         if not np.isfinite(vol.data).all():
             raise UserInputError(f"{path}: contains NaN or infinite intensities")
-    image, ras_shape, _ = preprocess_image(volumes, plan)
-    return image, ref, ras_shape
+    return volumes
+
+
+def background_mask(channels: list[Volume], below: float, shape: tuple[int, ...]) -> np.ndarray:
+    """(X', Y', Z') bool on the preprocessed grid: voxels whose raw intensity is below
+    ``below`` in every channel (e.g. air in CT), reoriented and resampled (nearest)."""
+    mask = np.logical_and.reduce([v.data < below for v in channels])
+    ras, _ = to_ras(mask.astype(np.uint8), channels[0].affine)
+    return resample(ras[None], shape, is_label=True)[0].astype(bool)
+
+
+def load_and_preprocess(
+    files: Sequence[str | Path], plan_hparams: dict[str, Any]
+) -> tuple[np.ndarray, Volume, tuple[int, int, int]]:
+    """Channel files -> (preprocessed image (C, X', Y', Z'), first channel Volume, RAS shape)."""
+    volumes = load_channels(files)
+    image, ras_shape, _ = preprocess_image(volumes, Plan.from_hparams(plan_hparams))
+    return image, volumes[0], ras_shape

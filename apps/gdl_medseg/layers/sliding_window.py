@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from gdl_medseg.layers.sizes import Shape, as_shape, valid_shape
+from gdl_science.io import progress
 
 # One window over the whole (padded) case when it has at most this many times the
 # patch's voxels: a Hippocampus case (~35x50x36) with a 33x49x33 patch is then one
@@ -57,6 +58,14 @@ def case_window(
     return patch
 
 
+def window_corners(
+    spatial: Sequence[int], size: int | Sequence[int], overlap: float
+) -> list[tuple[int, int, int]]:
+    """Start voxel (a, b, c) of every window over a (padded) volume of ``spatial`` voxels."""
+    starts = [window_starts(int(n), p, overlap) for n, p in zip(spatial, as_shape(size))]
+    return [(a, b, c) for a in starts[0] for b in starts[1] for c in starts[2]]
+
+
 @torch.no_grad()
 def sliding_window(
     nets: Sequence[torch.nn.Module],
@@ -66,29 +75,61 @@ def sliding_window(
     overlap: float = 0.5,
     window_batch: int = 4,
     device: str | torch.device = "cpu",
+    background: np.ndarray | None = None,
+    desc: str = "",
 ) -> np.ndarray:
-    """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``."""
+    """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``.
+
+    ``background`` (X, Y, Z) bool, optional: voxels known to be background (e.g. below an
+    intensity threshold). A window lying wholly inside it is not run; it counts as a
+    certain background prediction (class 0 with probability 1), so the result equals the
+    full run wherever the networks are confident of background there. With more windows
+    than one batch, a progress bar counts the windows of the case (``desc``).
+    """
     shape = as_shape(size)
     spatial = np.array(image.shape[1:])
     padded_shape = np.maximum(spatial, shape)
     before = (padded_shape - spatial) // 2
-    x = np.zeros((image.shape[0], *padded_shape), dtype=np.float32)
-    x[(slice(None), *(slice(b, b + n) for b, n in zip(before, spatial)))] = image
+    inner = tuple(slice(b, b + n) for b, n in zip(before, spatial))
+    if (padded_shape == spatial).all():
+        x = image  # no padding needed: no volume-sized copy
+    else:
+        x = np.zeros((image.shape[0], *padded_shape), dtype=np.float32)
+        x[(slice(None), *inner)] = image
+    skip = None
+    if background is not None:
+        skip = np.ones(tuple(padded_shape), dtype=bool)  # padding is background too
+        skip[inner] = background
     weight = gaussian_importance(shape)
     probs = torch.zeros((n_classes, *padded_shape), dtype=torch.float32)
     norm = torch.zeros(tuple(padded_shape), dtype=torch.float32)
-    starts = [window_starts(int(n), p, overlap) for n, p in zip(padded_shape, shape)]
     s0, s1, s2 = shape
-    corners = [(a, b, c) for a in starts[0] for b in starts[1] for c in starts[2]]
-    for i in range(0, len(corners), window_batch):
-        chunk = corners[i : i + window_batch]
-        batch = torch.from_numpy(
-            np.stack([x[:, a : a + s0, b : b + s1, c : c + s2] for a, b, c in chunk])
-        ).to(device)
-        p = torch.stack([net(batch).softmax(1) for net in nets]).mean(0).float().cpu()
-        for (a, b, c), pw in zip(chunk, p):
-            probs[:, a : a + s0, b : b + s1, c : c + s2] += pw * weight
-            norm[a : a + s0, b : b + s1, c : c + s2] += weight
+    corners = window_corners(padded_shape, shape, overlap)
+
+    def region(a: int, b: int, c: int) -> tuple[slice, slice, slice]:
+        return slice(a, a + s0), slice(b, b + s1), slice(c, c + s2)
+
+    def run(chunk: list[tuple[int, int, int]]) -> None:
+        batch = torch.from_numpy(np.stack([x[(slice(None), *region(*k))] for k in chunk]))
+        p = torch.stack([net(batch.to(device)).softmax(1) for net in nets]).mean(0)
+        for k, pw in zip(chunk, p.float().cpu()):
+            probs[(slice(None), *region(*k))] += pw * weight
+            norm[region(*k)] += weight
+
+    chunk: list[tuple[int, int, int]] = []
+    windows = progress(corners, total=len(corners), desc=desc, unit="window") if (
+        len(corners) > window_batch
+    ) else corners
+    for corner in windows:
+        if skip is not None and skip[region(*corner)].all():
+            probs[(0, *region(*corner))] += weight
+            norm[region(*corner)] += weight
+            continue
+        chunk.append(corner)
+        if len(chunk) == window_batch:
+            run(chunk)
+            chunk = []
+    if chunk:
+        run(chunk)
     probs /= norm
-    crop = tuple(slice(b, b + n) for b, n in zip(before, spatial))
-    return probs[(slice(None), *crop)].numpy()
+    return probs[(slice(None), *inner)].numpy()
