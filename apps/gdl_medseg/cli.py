@@ -34,6 +34,7 @@ SPEC = AppSpec(
     task_class=MedSegTask,
     datamodule_class=MedSegDataModule,
     predict=predict_command,
+    predict_output="folder",
     add_predict_arguments=add_predict_arguments,
     commands={
         "verify": Command("check every case of a dataset and report", _verify_arguments, _verify),

@@ -12,9 +12,10 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 from gdl_science.io.errors import UserInputError
+from gdl_science.io.output_guard import check_output_path
 
 LIGHTNING_COMMANDS = ("fit", "validate", "test")
 
@@ -44,6 +45,8 @@ class AppSpec:
     commands: Mapping[str, Command] = field(default_factory=dict)
     links: Sequence[tuple[str, str]] = ()
     description: str = ""
+    predict_output: Literal["file", "folder"] = "file"
+    """What predict's ``--output`` names: one table (dna, molprop) or a folder (medseg)."""
 
     @property
     def prog(self) -> str:
@@ -86,8 +89,35 @@ def one_line(err: BaseException) -> str:
     return " ".join(text.split())
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit code 2 (DESIGN.md section 4);
+    ``--help`` still shows the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for counts and sizes that must be 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def guarded_predict(spec: AppSpec, args: argparse.Namespace) -> int:
+    """The output guard for every app's predict, before any model is loaded or any
+    record read: a refused ``--output`` costs a second, not a whole prediction run."""
+    check_output_path(args.output, [args.input], args.checkpoint, expect=spec.predict_output)
+    return int(spec.predict(args))
+
+
 def build_parser(spec: AppSpec) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=spec.prog,
         description=spec.description
         or f"{spec.prog}: train, verify and apply symmetry-aware models.",
@@ -112,10 +142,10 @@ def build_parser(spec: AppSpec) -> argparse.ArgumentParser:
     )
     predict.add_argument("--input", required=True, help="input file or folder")
     predict.add_argument("--output", required=True, help="output path (written atomically)")
-    predict.add_argument("--batch-size", type=int, default=64)
+    predict.add_argument("--batch-size", type=positive_int, default=64)
     predict.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 or auto")
     spec.add_predict_arguments(predict)
-    predict.set_defaults(handler=spec.predict)
+    predict.set_defaults(handler=lambda a: guarded_predict(spec, a))
 
     check = sub.add_parser("check-symmetry", help="measure a checkpoint's equivariance error")
     check.add_argument("--checkpoint", required=True)

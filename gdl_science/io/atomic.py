@@ -2,7 +2,8 @@
 
 Everything is written to a temporary file in the destination folder (same file system,
 so ``os.replace`` is atomic), flushed and fsynced, then renamed over the destination. On
-any exception the temporary file is removed and the destination is untouched.
+any exception the temporary file is removed and the destination is untouched. The file
+gets the permissions ``open()`` would give it (the umask), not mkstemp's 0600.
 """
 
 from __future__ import annotations
@@ -10,11 +11,24 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from gdl_science.io.user_error import UserInputError
+from gdl_science.io.remote import refuse_remote
+
+
+def _file_mode(path: Path) -> int:
+    """The permission bits a new file gets from ``open()``: 0o666 less the umask, or the
+    bits of the file being replaced (so a chmod'ed output keeps its permissions)."""
+    try:
+        if path.is_file():
+            return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    mask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -24,10 +38,14 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     ``suffix`` defaults to the destination's full suffix (e.g. ``.nii.gz``), because some
     writers (nibabel) choose the format from the file name.
     """
+    refuse_remote(path, "output")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    # mkstemp creates the file 0600; collaborators on a shared cluster need the mode
+    # every other program would give it (0644 under umask 022).
+    os.fchmod(fd, _file_mode(path))
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -51,24 +69,3 @@ def atomic_write(
         with open(tmp, mode, **kwargs) as fh:
             yield fh
             fh.flush()
-
-
-def check_output_path(output: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
-    """Refuse an output that is one of the inputs or that cannot be written.
-
-    Raises UserInputError (exit 2) naming the path; returns the output as a Path.
-    """
-    out = Path(output)
-    for inp in inputs:
-        inp = Path(inp)
-        if out.resolve() == inp.resolve() or (out.exists() and inp.exists() and out.samefile(inp)):
-            raise UserInputError(f"{out}: output would overwrite the input; choose another path")
-    parent = out if out.is_dir() else out.parent
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not os.access(probe, os.W_OK):
-        raise UserInputError(f"{out}: cannot write to {probe} (permission denied)")
-    if probe.is_file():
-        raise UserInputError(f"{out}: {probe} is a file, not a folder")
-    return out

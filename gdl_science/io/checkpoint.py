@@ -8,8 +8,6 @@ dict saved in one mode is loaded in the mode whose keys it matches.
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,8 +15,43 @@ import torch
 
 from gdl_science.io.ensemble_manifest import manifest_of, member_checkpoints
 from gdl_science.io.errors import UserInputError
+from gdl_science.io.remote import refuse_remote
 
 TaskT = TypeVar("TaskT", bound=torch.nn.Module)
+
+
+def _refusal(err: BaseException) -> str:
+    """torch's reason in one line, without its advice to load with ``weights_only=False``
+    (that would run whatever code the file carries: the refusal is the safety)."""
+    text = str(err)
+    if "Unsupported global" in text or "WeightsUnpickler" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[-1].strip().splitlines()[0]
+        detail = detail.split(" was not an allowed global", 1)[0]
+        detail = detail.replace("Unsupported global: ", "")
+        return f"refused: it holds Python objects, not only tensors and plain values ({detail})"
+    if isinstance(err, (KeyError, IndexError, ValueError, EOFError, TypeError)):
+        # torch's legacy reader on a text or foreign file: "KeyError: 101" says nothing
+        return f"not in PyTorch's checkpoint format ({type(err).__name__}: {err})"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first or type(err).__name__
+
+
+def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(weights_only=True)``; any failure is a one-line UserInputError.
+
+    A text file fails inside torch's legacy reader with ``KeyError`` (the first byte), a
+    truncated zip with ``RuntimeError``, a pickle with code in it with ``UnpicklingError``:
+    every one of them means "not a checkpoint this program will load".
+    """
+    path = Path(path)
+    if not path.is_file():
+        where = " (it is a folder)" if path.is_dir() else ""
+        raise UserInputError(f"{path}: checkpoint not found{where}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # every failure of an untrusted file is bad user input
+        reason = _refusal(err)
+        raise UserInputError(f"{path}: not a readable gdl-science checkpoint ({reason})") from None
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -31,13 +64,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{path}: an ensemble of {len(members)} checkpoints; this command takes one "
             f"checkpoint, e.g. {members[0]}"
         )
-    if not path.is_file():
-        raise UserInputError(f"{path}: checkpoint not found")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserInputError(f"{path}: not a readable gdl-science checkpoint ({first})") from err
+    refuse_remote(path, "--checkpoint")
+    ckpt = safe_torch_load(path, map_location)
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise UserInputError(f"{path}: not a Lightning checkpoint (no state_dict)")
     return ckpt

@@ -59,6 +59,8 @@ def read_manifest(path: str | Path) -> tuple[int, list[EnsembleMember]]:
         if body.get("format") != FORMAT:
             raise ValueError(f"format is not {FORMAT!r}")
         members = [EnsembleMember(**m) for m in body["members"]]
+        if any(not isinstance(m.best, str) or not m.best for m in members):
+            raise ValueError("a member's 'best' is not a path")
         return int(body["size"]), members
     except FileNotFoundError as err:
         raise UserInputError(f"{path}: ensemble manifest not found") from err
@@ -85,8 +87,17 @@ def member_checkpoints(manifest: str | Path) -> list[str]:
             f"{manifest}: only {len(members)} of {size} ensemble members are trained; rerun "
             "the same fit command to finish them, or pass member best.ckpt files one by one"
         )
+    folder = manifest.parent.resolve()
     paths = [manifest.parent / m.best for m in members]
     for p in paths:
+        # Members live in the manifest's folder (fit writes them there): a path that
+        # leaves it (``../``, absolute, a symlink out) is refused, so a manifest from
+        # elsewhere cannot point predict at arbitrary files.
+        if not p.resolve().is_relative_to(folder):
+            raise UserInputError(
+                f"{manifest}: member checkpoint {p} is outside the manifest's folder {folder}; "
+                "refused"
+            )
         if not p.is_file():
             raise UserInputError(f"{manifest}: member checkpoint {p} is missing")
     return [str(p) for p in paths]
