@@ -1,0 +1,130 @@
+"""benchmarks/ holds reproducers of cited figures, nothing else.
+
+- Every script in ``benchmarks/`` (apart from helper modules that other scripts import)
+  is cited in a guide (``benchmarks/<name>.py`` in docs/*.md) and run by a test under
+  tests/ (its smoke test names it).
+- ``benchmarks/results/`` keeps the latest Markdown, JSON and PNG per claim: no raw run
+  logs, no "before" snapshots, and no file of a script that no longer exists.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+RESULT_SUFFIXES = {".md", ".json", ".png"}
+
+
+def scripts() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(BENCHMARKS.glob("*.py")) if p.stem != "__init__"}
+
+
+def imported_names(path: Path) -> set[str]:
+    """Top-level module names a file imports (``benchmarks.x`` counts as ``x``)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            parts = [alias.name.split(".") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            parts = [node.module.split(".")]
+        else:
+            continue
+        for p in parts:
+            names.add(p[1] if p[0] == "benchmarks" and len(p) > 1 else p[0])
+    return names
+
+
+def helper_modules(found: dict[str, Path]) -> set[str]:
+    """Scripts that another benchmark script imports: shared code, not reproducers."""
+    return {
+        name
+        for stem, path in found.items()
+        for name in imported_names(path)
+        if name in found and name != stem
+    }
+
+
+def reproducers() -> dict[str, Path]:
+    found = scripts()
+    helpers = helper_modules(found)
+    return {stem: path for stem, path in found.items() if stem not in helpers}
+
+
+def uncited(guides: dict[str, str], names: list[str]) -> list[str]:
+    text = "\n".join(guides.values())
+    return [n for n in names if f"benchmarks/{n}.py" not in text]
+
+
+def untested(test_texts: dict[str, str], names: list[str]) -> list[str]:
+    text = "\n".join(test_texts.values())
+    return [n for n in names if not re.search(rf"\b{re.escape(n)}\b", text)]
+
+
+def bad_results(files: list[str], names: list[str]) -> list[str]:
+    """Result files that are logs, snapshots, of another format or of no script."""
+    problems = []
+    for name in files:
+        path = Path(name)
+        stem = path.name.split(".")[0]
+        if path.suffix == ".log":
+            problems.append(f"{name}: a raw log (git keeps history; keep the .md/.json)")
+        elif path.suffix not in RESULT_SUFFIXES:
+            problems.append(f"{name}: keep .md, .json and .png only")
+        elif re.search(r"(^|_)before(_|$)", stem):
+            problems.append(f"{name}: a 'before' snapshot")
+        elif not any(stem == n or stem.startswith(f"{n}_") for n in names):
+            problems.append(f"{name}: no benchmarks/<script>.py writes it")
+    return problems
+
+
+def _guides() -> dict[str, str]:
+    return {str(p): p.read_text(encoding="utf-8") for p in sorted((REPO / "docs").glob("*.md"))}
+
+
+def _tests() -> dict[str, str]:
+    this = Path(__file__).resolve()
+    return {
+        str(p): p.read_text(encoding="utf-8")
+        for p in sorted((REPO / "tests").rglob("*.py"))
+        if p.resolve() != this
+    }
+
+
+def test_every_benchmark_script_is_cited_in_a_guide():
+    missing = uncited(_guides(), sorted(reproducers()))
+    assert not missing, "not cited in docs/*.md as benchmarks/<name>.py: " + ", ".join(missing)
+
+
+def test_every_script_the_docs_cite_exists():
+    docs = {**_guides(), "README.md": (REPO / "README.md").read_text(encoding="utf-8")}
+    cited = {m for text in docs.values() for m in re.findall(r"benchmarks/(\w+)\.py", text)}
+    gone = sorted(cited - set(scripts()))
+    assert not gone, "the docs cite scripts that do not exist: " + ", ".join(gone)
+
+
+def test_every_benchmark_script_has_a_smoke_test():
+    missing = untested(_tests(), sorted(reproducers()))
+    assert not missing, "no test under tests/ names these scripts: " + ", ".join(missing)
+
+
+def test_results_hold_only_current_md_json_png_of_existing_scripts():
+    files = sorted(p.name for p in RESULTS.iterdir() if p.is_file()) if RESULTS.exists() else []
+    problems = bad_results(files, sorted(scripts()))
+    assert not problems, "benchmarks/results:\n" + "\n".join(problems)
+
+
+def test_the_layout_checks_can_fail(tmp_path):
+    a = tmp_path / "a_bench.py"
+    a.write_text("from a_helper import x\nimport benchmarks.b_helper\nimport numpy\n")
+    assert imported_names(a) == {"a_helper", "b_helper", "numpy"}
+    found = {"a_bench": a, "a_helper": a, "b_helper": a}
+    assert helper_modules(found) == {"a_helper", "b_helper"}
+    assert uncited({"g": "python benchmarks/x.py --quick"}, ["x", "y"]) == ["y"]
+    assert untested({"t": "load('x')  # x_more"}, ["x", "x_m"]) == ["x_m"]
+    problems = bad_results(["x.log", "x_before.md", "x.jsonl", "z.md", "x_tf0.png", "x.json"],
+                           ["x"])
+    assert [p.split(":")[0] for p in problems] == ["x.log", "x_before.md", "x.jsonl", "z.md"]
