@@ -224,3 +224,49 @@ def test_extraction_joins_strips_and_substitutes():
                              "--input", "a.fa", "--output", "p.tsv")
     assert found[1].args == ("fit", "--config", "c.yaml", "--model.symmetry", "equivariant")
     assert found[2].args == ("fit", "--data.val_chroms", "[chr8]")
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$", re.M)
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lowercase, punctuation dropped, spaces -> '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def broken_links(path: Path) -> list[str]:
+    """Relative links (file and #anchor) in ``path`` that point at nothing."""
+    problems = []
+    for target in LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+://|mailto:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            problems.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md":
+            code_free = re.sub(r"```.*?```", "", linked.read_text(encoding="utf-8"), flags=re.S)
+            if anchor not in {slug(h) for h in HEADING.findall(code_free)}:
+                problems.append(f"{target}: no such heading")
+    return problems
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if d.exists()], ids=lambda d: d.name)
+def test_doc_links_resolve(doc: Path):
+    problems = broken_links(doc)
+    assert not problems, f"{doc.relative_to(REPO)}:\n" + "\n".join(problems)
+
+
+def test_slug_matches_github():
+    assert slug("Real MRI: MSD, held-out check") == "real-mri-msd-held-out-check"
+    assert slug("The core: `gdl_science`") == "the-core-gdl_science"
+    assert slug("SMILES → E(3)-invariant") == "smiles--e3-invariant"
+    assert slug("GUE, held-out test sets") == "gue-held-out-test-sets"
+
+
+def test_broken_links_are_found(tmp_path):
+    (tmp_path / "g.md").write_text("# Guide\n## Real part\n```bash\n# not a heading\n```\n")
+    doc = tmp_path / "r.md"
+    doc.write_text("[a](g.md#real-part) [b](g.md#not-a-heading) [c](h.md) [d](https://x.org/y)")
+    assert [p.split(":")[0] for p in broken_links(doc)] == ["g.md#not-a-heading", "h.md"]
