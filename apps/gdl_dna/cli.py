@@ -11,6 +11,14 @@ from gdl_dna.predict import add_predict_arguments, predict
 from gdl_dna.task import DNATask
 from gdl_dna.variant_effect import VARIANT_EFFECT
 from gdl_science.cli import AppSpec, run_app
+from gdl_science.prior_report import prior_report_command
+
+
+def _prior_hooks():
+    from gdl_dna.prior import hooks
+
+    return hooks()
+
 
 SPEC = AppSpec(
     name="dna",
@@ -18,7 +26,11 @@ SPEC = AppSpec(
     datamodule_class=DNADataModule,
     predict=predict,
     add_predict_arguments=add_predict_arguments,
-    commands={"explain": EXPLAIN, "variant-effect": VARIANT_EFFECT},
+    commands={
+        "explain": EXPLAIN,
+        "variant-effect": VARIANT_EFFECT,
+        "prior-report": prior_report_command(lambda: SPEC, _prior_hooks),
+    },
     links=(
         ("data.label_names", "model.label_names"),
         ("data.task_kind", "model.task_type"),

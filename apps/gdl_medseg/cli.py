@@ -10,6 +10,13 @@ from gdl_medseg.datamodule import MedSegDataModule
 from gdl_medseg.predict import add_predict_arguments, predict_command
 from gdl_medseg.task import MedSegTask
 from gdl_science.cli import AppSpec, Command, run_app
+from gdl_science.prior_report import prior_report_command
+
+
+def _prior_hooks():
+    from gdl_medseg.prior import hooks
+
+    return hooks()
 
 
 def _verify_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +50,7 @@ SPEC = AppSpec(
             evaluate.add_arguments,
             evaluate.run,
         ),
+        "prior-report": prior_report_command(lambda: SPEC, _prior_hooks),
     },
     links=(
         ("data.in_channels", "model.in_channels"),

@@ -10,6 +10,14 @@ from gdl_molprop.links import LINKS
 from gdl_molprop.predict import add_predict_arguments, predict
 from gdl_molprop.task import MolPropTask
 from gdl_science.cli import AppSpec, Command, run_app
+from gdl_science.prior_report import prior_report_command
+
+
+def _prior_hooks():
+    from gdl_molprop.prior import hooks
+
+    return hooks()
+
 
 SPEC = AppSpec(
     name="molprop",
@@ -23,7 +31,8 @@ SPEC = AppSpec(
             help="k-fold cross-validation x seed replicates -> mean ± sd table (+ plot)",
             add_arguments=crossval.add_arguments,
             run=crossval.run,
-        )
+        ),
+        "prior-report": prior_report_command(lambda: SPEC, _prior_hooks),
     },
     description="gdl-molprop: SMILES/SDF -> conformers -> E(3)-invariant property models.",
 )

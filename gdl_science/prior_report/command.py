@@ -104,6 +104,7 @@ def run(spec: Any, hooks: PriorHooks, args: argparse.Namespace) -> int:
     if args.cell is not None and not 0 <= args.cell < len(cells):
         raise UserInputError(f"--cell {args.cell}: the grid has cells 0..{len(cells) - 1}")
     plan = make_plan(spec, fit_args, cells, args.budget_scale, probe=not args.collect)
+    hooks = hooks.specialise(plan.task, plan.datamodule)
     chosen = cells if args.cell is None else [cells[args.cell]]
     todo = [c for c in chosen if finished(plan, c, root) is None]
     print(plan.describe(len(todo)), file=sys.stderr)

@@ -42,8 +42,8 @@ class PriorHooks:
     group: how the report names the group ("reverse complement", "E(3) x atom order").
     metric / higher_is_better: the headline metric (a key of ``given`` and
         ``transformed``) and its direction.
-    change / change_label: the consistency key the verdict quotes and how it reads
-        ("mean |change| of the probability").
+    change / change_label: the consistency key the verdict quotes and the phrase it
+        completes: "Under <group>, <change_label> by ..." ("the prediction moves").
     level_tolerance: with one seed (no spread), differences up to this are "level".
     score: ``score(task, datamodule) -> CellScores``: ``task`` is the cell's best
         checkpoint, loaded and in eval mode; ``datamodule`` is set up (``val`` split).
@@ -58,6 +58,13 @@ class PriorHooks:
     level_tolerance: float = 0.01
     percent_change: bool = False  # the change is a share: the verdict prints it in %
     notes: list[str] = field(default_factory=list)
+    # Optional: hooks adapted to the config (e.g. auROC for a classifier, the group the
+    # data's plan chose), called with the task and the set-up data module the config
+    # builds, before any cell runs.
+    for_task: Callable[[Any, Any], PriorHooks] | None = None
+
+    def specialise(self, task: Any, datamodule: Any) -> PriorHooks:
+        return self.for_task(task, datamodule) if self.for_task is not None else self
 
 
 def prediction_change(a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:

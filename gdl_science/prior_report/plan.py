@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lightning.pytorch import Callback, Trainer
@@ -33,6 +33,8 @@ class Plan:
     n_train: int
     n_val: int
     seconds_per_step: float | None
+    task: Any = field(default=None, repr=False)  # the task the config builds (untrained)
+    datamodule: Any = field(default=None, repr=False)  # its data module, set up
 
     def cell_seconds(self) -> float | None:
         """Estimated wall seconds of one cell (None when it cannot be estimated)."""
@@ -145,4 +147,4 @@ def make_plan(spec: Any, fit_args: list[str], cells: list[Cell], scale: float,
     steps_per_epoch = len(dm.train_dataloader())
     budget = cell_budget(_as_dict(cli.config.get("trainer")), steps_per_epoch, scale)
     seconds = probe_seconds_per_step(cli) if probe else None
-    return Plan(cells, budget, list(fit_args), n_train, n_val, seconds)
+    return Plan(cells, budget, list(fit_args), n_train, n_val, seconds, cli.model, dm)

@@ -47,28 +47,29 @@ def _get(row: dict[str, Any], section: str, key: str) -> dict[str, float]:
     return row[section].get(key, {"mean": float("nan"), "sd": float("nan"), "n": 0})
 
 
-def _pm(s: dict[str, float], digits: int = 3) -> str:
+def _pm(s: dict[str, float], digits: int = 3, scale: float = 1.0) -> str:
     if not s["n"]:
         return "-"
     if s["n"] == 1:
-        return f"{s['mean']:.{digits}f}"
-    return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
+        return f"{scale * s['mean']:.{digits}f}"
+    return f"{scale * s['mean']:.{digits}f} ± {scale * s['sd']:.{digits}f}"
 
 
 def markdown_table(rows: list[dict[str, Any]], hooks: PriorHooks) -> str:
     """mode × fraction: the headline metric as given and transformed, and consistency."""
     m, c = hooks.metric, hooks.change
+    pct, unit = (100.0, " (%)") if hooks.percent_change else (1.0, "")
     lines = [
         f"| mode | fraction | training records | {m} | {m} under {hooks.group} | "
-        f"{c} | max_change |",
+        f"{c}{unit} | max_change{unit} |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in sorted(rows, key=lambda r: (r["fraction"], r["mode"])):
         lines.append(
             f"| {row['mode']} | {row['fraction']:g} | {row['n_train']:.0f} | "
             f"{_pm(_get(row, 'given', m))} | {_pm(_get(row, 'transformed', m))} | "
-            f"{_pm(_get(row, 'consistency', c), 4)} | "
-            f"{_pm(_get(row, 'consistency', 'max_change'), 4)} |"
+            f"{_pm(_get(row, 'consistency', c), 4, pct)} | "
+            f"{_pm(_get(row, 'consistency', 'max_change'), 4, pct)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -114,7 +115,7 @@ def verdict(rows: list[dict[str, Any]], hooks: PriorHooks) -> list[str]:
                                              hooks.level_tolerance)
                 n = min(sa["n"], sb["n"])
                 basis = (f"{n} seeds, sd {spread:.3f}" if n > 1
-                         else f"1 seed, level within {spread:g}")
+                         else f"1 seed: no spread, level below {spread:g}")
                 parts.append(f"at {100 * f:g}%: {word} ({diff:+.3f} {hooks.metric}; {basis})")
             if parts:
                 lines.append(f"{mode} vs {base}{where}: " + "; ".join(parts) + ".")
@@ -128,14 +129,15 @@ def verdict(rows: list[dict[str, Any]], hooks: PriorHooks) -> list[str]:
                         if r["mode"] == mode)
             changes.append(f"{mode} {_change(mean, hooks)} (max {_change(worst, hooks)})")
     if changes:
-        lines.append(f"Under {hooks.group}, {hooks.change_label} (mean over fractions): "
+        lines.append(f"Under {hooks.group}, {hooks.change_label} by (mean {hooks.change} over "
+                     "fractions): "
                      + "; ".join(changes) + ".")
     return lines
 
 
 def markdown_report(rows: list[dict[str, Any]], hooks: PriorHooks, header: list[str],
                     missing: list[str]) -> str:
-    parts = [f"# prior-report: what the {hooks.group} prior is worth", ""]
+    parts = [f"# prior-report: what the symmetry prior is worth (group: {hooks.group})", ""]
     parts += [f"{h}  " for h in header] + [""]
     parts += [markdown_table(rows, hooks), "Verdict (computed from the table):", ""]
     parts += [f"- {line}" for line in verdict(rows, hooks)]
