@@ -5,7 +5,9 @@ Networks (all 2-level U-Nets with the same pooling and decoder unless noted):
 - plain_same_widths: the plain U-Net with the same channel widths (24 × widths);
 - plain_matched_params: the plain U-Net scaled to the equivariant parameter count;
 - monai_matched_params: MONAI's UNet (residual units) at that parameter count, if installed.
-Train step = forward + Dice/CE-free mean loss + backward + AdamW step, batch 2. Timings
+Train step = ``MedSegTask.training_step`` (the product's Dice + cross-entropy loss, on
+random labels) + backward + AdamW step, batch 2: every network is put in the task, so the
+step is the one fit runs. Timings
 interleave the networks round-robin (the machine is shared, so load drifts hit all of
 them alike) and report medians. Peak memory is the rise of the process's peak RSS
 (VmHWM) during two train steps, measured in a fresh subprocess per network.
@@ -23,11 +25,15 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
 from gdl_medseg.layers.escnn_unet import EquivariantUNet
-from gdl_medseg.layers.unet import build_plain_unet, count_parameters, matched_plain_channels
+from gdl_medseg.layers.unet import build_plain_unet, matched_plain_channels
+from gdl_medseg.task import MedSegTask
+
+from gdl_science.blueprint import count_parameters
 
 
 def build(name: str, widths: list[int], convs: int, n_classes: int = 4) -> torch.nn.Module:
@@ -55,9 +61,25 @@ def input_size(name: str, size: int) -> int:
     return size - 1 if name.startswith("monai") else size  # MONAI's strided convs want even sizes
 
 
-def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor) -> float:
+def as_task(net: torch.nn.Module) -> MedSegTask:
+    """The product's task around ``net`` (its loss and training step)."""
+    task = MedSegTask(n_classes=4, channels=[2, 2], convs_per_level=1, symmetry="none",
+                      deep_supervision=False)
+    task.net = net
+    return task
+
+
+def batch_for(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(image (B, 1, S, S, S), random labels (B, S, S, S) of 4 classes), seeded."""
+    g = torch.Generator().manual_seed(0)
+    return x, torch.randint(0, 4, (x.shape[0], *x.shape[2:]), generator=g)
+
+
+def train_step(task: MedSegTask, opt: torch.optim.Optimizer, batch: tuple) -> float:
     t0 = time.perf_counter()
-    loss = net(x).float().pow(2).mean()
+    with warnings.catch_warnings():  # self.log() outside a Trainer only warns
+        warnings.simplefilter("ignore")
+        loss = task.training_step(batch, 0)
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -76,11 +98,12 @@ def peak_memory_child(name: str, widths: list[int], convs: int, size: int) -> No
     torch.set_num_threads(1)
     net = build(name, widths, convs).train()
     s = input_size(name, size)
-    x = torch.randn(2, 1, s, s, s)
+    batch = batch_for(torch.randn(2, 1, s, s, s))
     opt = torch.optim.AdamW(net.parameters())
+    task = as_task(net)
     before = vm_hwm_kib()
     for _ in range(2):
-        train_step(net, opt, x)
+        train_step(task, opt, batch)
     print(json.dumps({"peak_mib": (vm_hwm_kib() - before) / 1024}))
 
 
@@ -111,12 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     nets = {n: build(n, widths, a.convs).train() for n in names}
     opts = {n: torch.optim.AdamW(nets[n].parameters()) for n in names}
     inputs = {n: torch.randn(2, 1, *(3 * [input_size(n, a.size)])) for n in names}
+    tasks = {n: as_task(nets[n]) for n in names}
     for n in names:  # warm-up
-        train_step(nets[n], opts[n], inputs[n])
+        train_step(tasks[n], opts[n], batch_for(inputs[n]))
     times: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(a.reps):
         for n in names:
-            times[n].append(train_step(nets[n], opts[n], inputs[n]))
+            times[n].append(train_step(tasks[n], opts[n], batch_for(inputs[n])))
 
     # Inference: escnn eval mode vs its export, and the plain networks, batch 1.
     infer_nets = {f"{n}": nets[n].eval() for n in names}

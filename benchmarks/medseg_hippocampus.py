@@ -168,7 +168,6 @@ def predict_and_evaluate(ckpt: str, images: Path, labels: Path, out: Path, env: 
     )
     if res.returncode != 0:
         raise RuntimeError(f"evaluate failed: {res.stderr[-2000:]}")
-    rows = list(csv.DictReader(metrics.open()))
     per_case = (wall - wall_one) / max(n - 1, 1)
     summary: dict = {
         "predict_s_per_case": round(per_case, 3),
@@ -176,14 +175,30 @@ def predict_and_evaluate(ckpt: str, images: Path, labels: Path, out: Path, env: 
         "predict_wall_s": round(wall, 1),
         "cases": n,
     }
-    for label in sorted({r["label"] for r in rows}):
-        sel = [r for r in rows if r["label"] == label]
-        hd = [float(r["hd95_mm"]) for r in sel if r["hd95_mm"] not in ("nan", "")]
-        summary[f"dice_{label}"] = round(float(np.mean([float(r["dice"]) for r in sel])), 4)
-        summary[f"hd95_{label}"] = round(float(np.nanmean(hd)), 2) if hd else None
-    labels_ = sorted({r["label"] for r in rows})
-    summary["dice_mean"] = round(float(np.mean([summary[f"dice_{v}"] for v in labels_])), 4)
+    summary.update(scores(metrics))
     return summary
+
+
+def scores(metrics: Path) -> dict:
+    """Dice and HD95 per label from evaluate's ``summary.json`` (its conventions: Dice 0
+    or 1 for empty masks, always in the mean; HD95 over the cases where it is defined,
+    with the empty ones counted in ``empty_<label>``)."""
+    stats = json.loads(metrics.with_name(metrics.name + ".summary.json").read_text())["labels"]
+    out: dict = {}
+    for label, s in stats.items():
+        out[f"dice_{label}"] = round(s["dice_mean"], 4)
+        hd = s["hd95_mean_mm"]
+        out[f"hd95_{label}"] = round(hd, 2) if hd is not None else None
+        out[f"hd95_cases_{label}"] = s["hd95_cases"]
+        out[f"empty_{label}"] = sorted(set(s["empty_prediction"]) | set(s["empty_reference"]))
+    out["dice_mean"] = round(float(np.mean([out[f"dice_{v}"] for v in stats])), 4)
+    return out
+
+
+def empty_note(h: dict) -> str:
+    """'' or e.g. ' (HD95 over 51 cases; empty: hippocampus_017)'."""
+    empty = sorted({c for k, v in h.items() if k.startswith("empty_") for c in v})
+    return f" (empty masks, no HD95: {', '.join(empty)})" if empty else ""
 
 
 def markdown(results: list[dict], meta: dict) -> str:
@@ -195,7 +210,9 @@ def markdown(results: list[dict], meta: dict) -> str:
         "`--trainer.max_time` (the poly schedule ends with it). Rotated: "
         f"{meta['rotated_cases']} held-out cases, random rotations up to "
         f"{meta['rotation_deg']}°. Predict s/case excludes the command's start-up "
-        "(given separately).",
+        "(given separately). Dice and HD95 by `gdl-medseg evaluate`: HD95 is the larger "
+        "one-way 95th percentile (MSD/MONAI); a case with an empty mask scores Dice 0 (1 if "
+        "both are empty) and is named beside the HD95, which it has none of.",
         "",
         "| mode | train cases | budget (min) | steps | val Dice (fit) | Dice anterior "
         "| Dice posterior | held-out mean | HD95 ant/post (mm) | rotated mean | fit wall (s) "
@@ -209,7 +226,7 @@ def markdown(results: list[dict], meta: dict) -> str:
             f"| {r['mode']} | {r['train_label']} | {r.get('budget_min', '?')} | "
             f"{r.get('steps', '?')} | {r.get('val_dice_mean') or float('nan'):.4f} | "
             f"{h['dice_1']:.4f} | {h['dice_2']:.4f} | **{h['dice_mean']:.4f}** | "
-            f"{h['hd95_1']} / {h['hd95_2']} | {rotated} | {r['fit_wall_s']} | "
+            f"{h['hd95_1']} / {h['hd95_2']}{empty_note(h)} | {rotated} | {r['fit_wall_s']} | "
             f"{h['predict_s_per_case']} ({h.get('predict_startup_s', '?')}) |"
         )
     lines += ["", "Networks and plans:", ""]

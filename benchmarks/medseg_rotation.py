@@ -29,9 +29,9 @@ import torch
 from gdl_medseg.data.phantoms import PhantomConfig, write_dataset
 from gdl_medseg.datamodule import MedSegDataModule
 from gdl_medseg.layers.sliding_window import sliding_window
-from gdl_medseg.layers.unet import count_parameters
 from gdl_medseg.task import MedSegTask
 
+from gdl_science.blueprint import count_parameters
 from gdl_science.symmetry import OctahedralGroup, random_rotation, resample_rotated, rotate_grid
 
 

@@ -37,7 +37,7 @@ class MedSegDataModule(GDLDataModule):
         path: str | None = None,
         patch_size: int | list[int] | None = None,
         batch_size: int | None = None,
-        samples_per_epoch: int = 32,
+        samples_per_epoch: int = 256,
         val_samples: int = 8,
         foreground_fraction: float = 0.33,
         augment: bool = True,

@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from torch import nn
 
 from gdl_medseg.layers.group_conv import GroupHead, group_block
-from gdl_medseg.layers.groups import GridGroup, make_group
+from gdl_medseg.layers.groups import ESCNN_GROUPS, GridGroup, make_group
 from gdl_medseg.layers.plain_layers import BlurPool3d
-from gdl_medseg.layers.unet import UNet, build_plain_unet, count_parameters
-
-ESCNN_GROUPS = {"octahedral": 24, "inplane": 4}  # channels of one escnn regular field
+from gdl_medseg.layers.unet import UNet, build_plain_unet
 
 
 def build_group_unet(
@@ -85,11 +83,12 @@ def build_network(
         from gdl_medseg.layers.escnn_unet import EquivariantUNet
 
         return EquivariantUNet(
-            in_channels, n_classes, fields, convs_per_level, group=group, axis=axis, norm=norm
+            in_channels, n_classes, fields, convs_per_level, group=group, axis=axis, norm=norm,
+            deep_supervision=deep_supervision,
         )
     return build_group_unet(
         make_group(group, axis), in_channels, n_classes, fields, convs_per_level, deep_supervision
     )
 
 
-__all__ = ["build_group_unet", "build_network", "count_parameters", "group_order"]
+__all__ = ["ESCNN_GROUPS", "build_group_unet", "build_network", "group_order"]

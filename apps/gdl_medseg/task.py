@@ -30,13 +30,16 @@ from gdl_medseg.fit_end import decide_postprocessing
 from gdl_medseg.layers.groups import make_group
 from gdl_medseg.layers.sizes import Shape, as_shape, is_valid_shape, valid_shape
 from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, case_window
-from gdl_medseg.layers.unet import count_parameters, matched_plain_channels
+from gdl_medseg.layers.unet import matched_plain_channels
 from gdl_medseg.metrics import LabelDice, MeanDice, soft_dice_loss
 from gdl_medseg.model import ESCNN_GROUPS, build_network, group_order
+from gdl_medseg.symmetry_check import whole_model_check
+from gdl_science.blueprint import count_parameters
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import rotate_grid
 from gdl_science.training import (
     GDLTask,
+    SchedulerName,
     SelectionMetric,
     StepOutput,
     SymmetryCheck,
@@ -68,6 +71,8 @@ class MedSegTask(GDLTask):
         intensity_stats: list[float] | None = None,
         rotations: Literal["octahedral", "inplane"] = "octahedral",
         lcc_labels: list[int] | None = None,
+        lr: float = 0.003,
+        scheduler: SchedulerName = "poly",
         **base_kwargs: Any,
     ) -> None:
         """
@@ -89,8 +94,10 @@ class MedSegTask(GDLTask):
                 preprocessing plan, filled in from the data at fit time.
             lcc_labels: labels reduced to their largest component at predict time
                 (decided on validation Dice at the end of fit).
+            lr / scheduler, base_kwargs: the shared arguments of ``GDLTask`` (poly decay
+                as nnU-Net; it follows ``--trainer.max_time`` to zero).
         """
-        super().__init__(**base_kwargs)
+        super().__init__(lr=lr, scheduler=scheduler, **base_kwargs)
 
     # ----- network -----------------------------------------------------------------
     def configure(self) -> None:
@@ -142,9 +149,16 @@ class MedSegTask(GDLTask):
     def describe_network(self) -> str:
         kind = f"{self.group_name}-equivariant" if self.equivariant else "plain"
         extra = f", |G|={group_order(self.group_name)}" if self.equivariant else ""
+        heads = len(getattr(self.net, "aux_heads", ()))
+        if heads:
+            supervision = f"deep supervision on ({heads} auxiliary heads)"
+        elif self.hparams.deep_supervision:
+            supervision = f"deep supervision off (a {self.levels}-level net has no coarse stage)"
+        else:
+            supervision = "deep supervision off"
         return (
             f"{kind} U-Net{extra}, channels {list(self.hparams.channels or DEFAULT_CHANNELS)}, "
-            f"{count_parameters(self.net):,} parameters"
+            f"{count_parameters(self.net):,} parameters, {supervision}"
         )
 
     # ----- data plumbing -------------------------------------------------------------
@@ -180,6 +194,15 @@ class MedSegTask(GDLTask):
             self.rebuild_network()  # before the optimiser is created
         if self.global_rank == 0:
             print(f"gdl-medseg network: {self.describe_network()}", flush=True)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Checkpoints from before the escnn nets had deep-supervision heads: drop the
+        (training-only) heads so that their weights load; predict never uses them."""
+        state = checkpoint.get("state_dict", {})
+        if len(getattr(self.net, "aux_heads", ())) and not any(
+            k.startswith("net.aux_heads.") for k in state
+        ):
+            self.net.aux_heads = torch.nn.ModuleList()
 
     def on_train_epoch_start(self) -> None:
         dm = self.trainer.datamodule
@@ -260,37 +283,4 @@ class MedSegTask(GDLTask):
 
     def symmetry_check(self, input_path: str | None, dtype: torch.dtype) -> SymmetryCheck:
         """The whole network (and its plain-PyTorch export, for escnn) over the group."""
-        # escnn caches its expanded filters when put in eval mode: expand them again in
-        # this copy's dtype (a cached float32 filter caps a float64 check at ~1e-7).
-        self.net.train()
-        self.net.eval()
-        nets = [self.net]
-        if hasattr(self.net, "export"):
-            nets.append(self.net.export().to(dtype))
-        group = self.group()
-
-        def act(g: torch.Tensor, y: Any) -> Any:
-            if isinstance(y, tuple):
-                return tuple(rotate_grid(g, t) for t in y)
-            return rotate_grid(g, y)
-
-        def fn(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            return tuple(net(x) for net in nets)
-
-        return SymmetryCheck(fn, group, self.symmetry_input(input_path).to(dtype), act, act)
-
-    def symmetry_input(self, input_path: str | None) -> torch.Tensor:
-        """(1, C, P0, P1, P2): a preprocessed crop of ``input_path``, or seeded noise; a
-        cube (the window's largest edge) for groups that turn axes into each other."""
-        size = self.window
-        if self.group_name in ESCNN_GROUPS:
-            size = (max(size),) * 3
-        if input_path is None:
-            g = torch.Generator().manual_seed(0)
-            return torch.randn(1, self.hparams.in_channels, *size, generator=g)
-        from gdl_medseg.data.preprocess import load_and_preprocess
-        from gdl_medseg.data.sampler import crop_padded
-
-        image = load_and_preprocess([input_path], self.plan_hparams)[0]  # (C, X, Y, Z)
-        start = (np.array(image.shape[1:]) - np.array(size)) // 2
-        return torch.from_numpy(crop_padded(image, start, size))[None]
+        return whole_model_check(self, input_path, dtype)

@@ -56,13 +56,13 @@ def test_hippocampus_benchmark_smoke(tmp_path, monkeypatch):
     assert (tmp_path / "hippo.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_step_speed_benchmark_writes_its_tables(tmp_path, monkeypatch):
-    bench = _load("medseg_step_speed")
-    monkeypatch.setattr(bench, "RESULTS", tmp_path)
-    monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
-    bench.main(["--steps", "1", "--name", "speed"])
-    result = json.loads((tmp_path / "speed.json").read_text())
-    assert {r["variant"] for r in result["steps"]} >= {"before", "anisotropic"}
-    assert all(r["s_per_step"] > 0 for r in result["steps"])
-    assert result["inference"]["whole_case"]["window"] == [41, 57, 41]
-    assert "| none | before |" in (tmp_path / "speed.md").read_text()
+def test_large_volume_benchmark_smoke(tmp_path):
+    """A 70x80x40 'CT' with the default architecture: every run row and the table."""
+    _load("medseg_large_volume").main(
+        ["--shape", "70,80,40", "--slab", "33", "--out", str(tmp_path), "--name", "lv"]
+    )
+    result = json.loads((tmp_path / "lv.json").read_text())
+    assert result["window"] == [33, 49, 33] and len(result["rows"]) == 6
+    assert all(r["wall_s"] > 0 for r in result["rows"])
+    assert [r.get("extrapolated", False) for r in result["rows"]] == [False] * 4 + [True] * 2
+    assert "| 70x80x40 | 0.0 |" in (tmp_path / "lv.md").read_text()

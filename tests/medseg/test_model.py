@@ -13,8 +13,9 @@ from gdl_medseg.layers.escnn_layers import (
 from gdl_medseg.layers.escnn_unet import EquivariantUNet
 from gdl_medseg.layers.plain_layers import BlurPool3d, upsample_to
 from gdl_medseg.layers.sizes import is_valid_size, pad_to_valid, valid_size
-from gdl_medseg.layers.unet import build_plain_unet, count_parameters, matched_plain_channels
+from gdl_medseg.layers.unet import build_plain_unet, matched_plain_channels
 
+from gdl_science.blueprint import count_parameters
 from gdl_science.symmetry import OctahedralGroup, check_equivariance, tolerance
 from gdl_science.symmetry.escnn_fields import field_action
 
@@ -200,3 +201,35 @@ def test_field_instance_norm_normalises_each_field_over_its_group_channels():
     # field_size 1 is InstanceNorm3d with affine parameters
     ref = torch.nn.InstanceNorm3d(6, affine=True)
     torch.testing.assert_close(FieldInstanceNorm3d(6, 1)(x), ref(x), atol=1e-5, rtol=1e-5)
+
+
+def test_escnn_unet_deep_supervision_heads_are_equivariant():
+    net = EquivariantUNet(1, 2, [1, 1, 1], convs_per_level=1, deep_supervision=True).double()
+    x = torch.randn(1, 1, 13, 13, 13, dtype=torch.float64)
+    net.train()  # the aux heads only answer in training mode: [full, 1/2]
+    assert [tuple(o.shape) for o in net(x)] == [(1, 2, 13, 13, 13), (1, 2, 7, 7, 7)]
+
+    def act(g, y):
+        return tuple(grid(g, t) for t in y) if isinstance(y, (list, tuple)) else grid(g, y)
+
+    # Training mode uses escnn's unprojected filters (ExactR3Conv: ~1e-8 relative error,
+    # the main output's too); eval mode and export, which predict runs, are exact.
+    report = check_equivariance(lambda t: tuple(net(t)), CUBE, x, grid, act)
+    report.assert_equivariant(tolerance(torch.float32))
+    assert torch.is_tensor(net.eval()(x)) and len(net.export().aux_heads) == 0
+    net.train().float()  # leave escnn's shared basis modules in float32 for later tests
+
+
+def test_task_says_whether_deep_supervision_is_on_and_old_checkpoints_load():
+    from gdl_medseg.task import MedSegTask
+
+    task = MedSegTask(n_classes=2, group="octahedral", channels=[24, 24, 24], convs_per_level=1)
+    assert "deep supervision on (1 auxiliary heads)" in task.describe_network()
+    two = MedSegTask(n_classes=2, group="octahedral", channels=[24, 24], convs_per_level=1)
+    assert "deep supervision off (a 2-level net" in two.describe_network()
+    # A checkpoint written before the escnn nets had aux heads: its weights still load.
+    state = {k: v for k, v in task.state_dict().items() if ".aux_heads." not in k}
+    fresh = MedSegTask(n_classes=2, group="octahedral", channels=[24, 24, 24], convs_per_level=1)
+    fresh.on_load_checkpoint({"state_dict": state})
+    fresh.load_state_dict(state)
+    assert len(fresh.net.aux_heads) == 0

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from gdl_medseg.layers.escnn_layers import ExactR3Conv, equivariant_block
+from gdl_medseg.layers.groups import ESCNN_GROUPS
 from gdl_medseg.layers.plain_layers import BlurPool3d, upsample_to
 from gdl_medseg.layers.unet import UNet
 from gdl_science.symmetry.escnn_compat import import_escnn
@@ -31,7 +32,6 @@ escnn = import_escnn()
 from escnn import gspaces  # noqa: E402
 from escnn import nn as enn  # noqa: E402
 
-GROUP_ORDER = {"octahedral": 24, "inplane": 4}
 # escnn's C4 (rot2dOnR3) turns about our grid axis 0 (measured with escnn_fields); the
 # in-plane network moves the data's through-plane axis there and back.
 C4_AXIS = 0
@@ -55,12 +55,13 @@ class EquivariantUNet(nn.Module):
         group: str = "octahedral",
         axis: int = 2,
         norm: str = "instance",
+        deep_supervision: bool = False,
     ) -> None:
         super().__init__()
         self._init_args = (in_channels, n_classes, list(widths), convs_per_level, pool_sigma,
-                           group, axis, norm)
-        if group not in GROUP_ORDER:
-            raise ValueError(f"group must be one of {list(GROUP_ORDER)}, got {group!r}")
+                           group, axis, norm, deep_supervision)
+        if group not in ESCNN_GROUPS:
+            raise ValueError(f"group must be one of {list(ESCNN_GROUPS)}, got {group!r}")
         self.group = group
         self.axis = axis
         self.gspace = gspaces.octaOnR3() if group == "octahedral" else gspaces.rot2dOnR3(n=4)
@@ -80,6 +81,13 @@ class EquivariantUNet(nn.Module):
             for i in reversed(range(len(types) - 1))
         )
         self.head = ExactR3Conv(types[0], self.out_type, kernel_size=1)
+        # Deep supervision (nnU-Net): aux_heads[j] maps decoder j's output (the coarsest
+        # first; every decoder but the last) to class logits; trivial fields, so the
+        # coarse logits are as equivariant as the full-resolution ones.
+        self.aux_heads = nn.ModuleList(
+            ExactR3Conv(types[i], self.out_type, kernel_size=1)
+            for i in (reversed(range(1, len(types) - 1)) if deep_supervision else ())
+        )
         # escnn shares kernel-basis modules between layers of equal field types, across
         # networks: if another network was cast to float64, ours would inherit float64
         # buffers. A new network starts in the default dtype.
@@ -112,8 +120,9 @@ class EquivariantUNet(nn.Module):
             return x.movedim(2 + C4_AXIS, 2 + self.axis)
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Plain tensors in and out, so the task treats both networks alike."""
+    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
+        """Plain tensors in and out, so the task treats both networks alike; in training
+        mode with aux heads, [full, 1/2, 1/4, ...] logits, as ``UNet.forward``."""
         h: Any = self.in_type(self._to_group_axes(x))
         skips = []
         for level, encoder in enumerate(self.encoders):
@@ -121,17 +130,22 @@ class EquivariantUNet(nn.Module):
             if level < len(self.pools):
                 skips.append(h)
                 h = self.pools[level](h)
-        for decoder, skip in zip(self.decoders, reversed(skips)):
+        aux = []
+        for j, (decoder, skip) in enumerate(zip(self.decoders, reversed(skips))):
             up = enn.GeometricTensor(upsample_to(h.tensor, skip.shape[2:]), h.type)
             h = decoder(enn.tensor_directsum([up, skip]))
-        return self._from_group_axes(self.head(h).tensor)
+            if self.training and j < len(self.aux_heads):
+                aux.append(self._from_group_axes(self.aux_heads[j](h).tensor))
+        out = self._from_group_axes(self.head(h).tensor)
+        return [out, *reversed(aux)] if aux else out
 
     @torch.no_grad()
     def export(self) -> UNet:
         """The same network as plain PyTorch modules (Conv3d, BatchNorm3d, ELU, BlurPool3d).
 
         The exported convolutions hold the projected (exactly equivariant) filters, so
-        the exported network keeps the symmetry; it no longer needs escnn.
+        the exported network keeps the symmetry; it no longer needs escnn. The
+        deep-supervision heads are training-only and are left out.
         """
         was_training = self.training
         self.eval()

@@ -20,17 +20,23 @@ from functools import cached_property
 import torch
 
 from gdl_science.symmetry import OctahedralGroup
-from gdl_science.symmetry.group import Group
 
 GROUP_NAMES = ("octahedral", "inplane", "mirror", "flips")
+# The groups built with escnn (``layers.escnn_unet``), with the channels of one regular field.
+ESCNN_GROUPS = {"octahedral": 24, "inplane": 4}
 
 
 def _diag(signs: tuple[int, int, int]) -> torch.Tensor:
     return torch.diag(torch.tensor(signs, dtype=torch.int64))
 
 
-class GridGroup(Group[torch.Tensor]):
-    """A finite group of signed permutation matrices; element 0 is the identity."""
+class GridGroup(OctahedralGroup):
+    """A finite group of signed permutation matrices; element 0 is the identity.
+
+    The core's ``OctahedralGroup`` already implements the law, ``sample``, ``index``, the
+    grid and regular-field actions for matrices of this kind; only the element list
+    differs (a subgroup of the cube rotations, or reflections).
+    """
 
     def __init__(self, name: str, elements: list[torch.Tensor]) -> None:
         self.name = name
@@ -42,52 +48,20 @@ class GridGroup(Group[torch.Tensor]):
                 self.index(a @ b)
 
     @property
-    def elements(self) -> list[torch.Tensor]:
+    def elements(self) -> list[torch.Tensor]:  # type: ignore[override]
         return list(self._elements)
-
-    @property
-    def identity(self) -> torch.Tensor:
-        return self._elements[0]
 
     def __len__(self) -> int:
         return len(self._elements)
 
-    def compose(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return a @ b
-
-    def inverse(self, a: torch.Tensor) -> torch.Tensor:
-        return a.T.contiguous()
-
-    def test_elements(self) -> list[torch.Tensor]:
-        return self.elements
-
-    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        i = int(torch.randint(len(self), (1,), generator=generator).item())
-        return self._elements[i]
-
-    def index(self, g: torch.Tensor) -> int:
-        for i, e in enumerate(self._elements):
-            if torch.equal(e, g.to(torch.int64)):
-                return i
-        raise ValueError(f"{g.tolist()} is not an element of {self.name}")
-
     def describe(self, g: torch.Tensor) -> str:
-        return str(g.tolist())
+        return f"{self.name}[{self.index(g)}]={g.tolist()}"
 
     @cached_property
     def inverse_products(self) -> torch.Tensor:
         """(|G|, |G|) int table: entry [g, h] = index of g^-1 h (the regular representation)."""
-        n = len(self)
-        return torch.tensor(
-            [[self.index(self.inverse(g) @ h) for h in self._elements] for g in self._elements]
-        ).reshape(n, n)
-
-    @staticmethod
-    def act_on_grid(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Scalar fields (..., D, H, W): rotate/reflect the grid only."""
-        from gdl_science.symmetry import rotate_grid
-
-        return rotate_grid(g, x)
+        inverses = [self.index(self.inverse(g)) for g in self._elements]
+        return self._cayley[inverses]
 
 
 def make_group(name: str, axis: int = 0) -> GridGroup:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from gdl_medseg.layers.plain_layers import BlurPool3d, plain_block, upsample_to
-from gdl_science.blueprint import match_parameter_count
+from gdl_science.blueprint import count_parameters, match_parameter_count
 
 
 class UNet(nn.Module):
@@ -105,10 +105,6 @@ def build_plain_unet(
         else []
     )
     return UNet(encoders, pools, decoders, head, aux_heads=aux)
-
-
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def matched_plain_channels(
