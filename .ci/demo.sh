@@ -18,4 +18,17 @@ for app in dna molprop medseg; do
     ran=$((ran + 1))
   fi
 done
+# What the symmetry prior is worth, per app: a tiny prior-report (2 modes x 2 training
+# fractions, 1 seed, the small config's budget) on the same embedded data.
+for app in dna molprop medseg; do
+  [ -f "configs/${app}/small.yaml" ] || continue
+  mkdir -p "$out/$app"
+  echo "=== gdl-${app} prior-report (outputs in $out/$app/prior_report) ==="
+  t0=$(date +%s)
+  gdl-"$app" prior-report --config "configs/${app}/small.yaml" --modes equivariant none \
+    --fractions 0.5 1.0 --seeds 1 --output "$out/$app/prior_report" \
+    2>"$out/$app/prior_report.log" | sed -n '/^| mode/,/^Note/p' || {
+    tail -20 "$out/$app/prior_report.log"; exit 1; }
+  echo "=== gdl-${app} prior-report done in $(( $(date +%s) - t0 )) s ==="
+done
 echo "demo: ran $ran app(s) in $(( $(date +%s) - start )) s; outputs under $out/"
