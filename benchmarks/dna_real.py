@@ -16,6 +16,7 @@ sequential, one at a time.
 
 Usage:
     python benchmarks/dna_real.py                         # every task, mode, seed 0
+    python benchmarks/dna_real.py --tasks tf0 tata --modes default --seeds 0 1 2  # no flags
     python benchmarks/dna_real.py --tasks tata --modes strand none --seeds 0 1 2
     python benchmarks/dna_real.py --epochs tata=6 tf0=3   # per-task epochs
     python benchmarks/dna_real.py --quick                 # a few hundred sequences, 1 epoch
@@ -46,10 +47,13 @@ DATA = Path(os.environ.get("GDL_SHARED_DATA", ROOT / ".." / "shared" / "data")) 
 TASKS = {"tf0": "gue_tf0", "tata": "gue_prom300_tata"}
 # mode name -> extra CLI arguments. "strand" is the equivariant net with the strand head.
 MODES = {
+    "default": [],  # no flags: head and kmer chosen by the strand test (equivariant)
+    "invariant": ["--model.head", "invariant"],  # the invariant head with its 3-mer input
     "equivariant": ["--model.symmetry", "equivariant"],
     "augment": ["--model.symmetry", "augment"],
     "none": ["--model.symmetry", "none"],
-    "strand": ["--model.symmetry", "equivariant", "--model.head", "strand"],  # conjoined trunk
+    # The strand head with its one-hot input (conjoined trunk).
+    "strand": ["--model.symmetry", "equivariant", "--model.head", "strand"],
     "strand_tied": ["--model.symmetry", "equivariant", "--model.head", "strand",
                     "--model.strand_trunk", "tied"],
 }  # fmt: skip
@@ -124,6 +128,7 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
     wall = time.perf_counter() - start
     if fit.returncode != 0:
         raise RuntimeError(f"fit failed ({task} {mode} {seed}):\n{fit.stderr[-3000:]}")
+    decision = [ln for ln in fit.stderr.splitlines() if "strand test:" in ln]
     folder = next(run_dir.glob("lightning_logs/version_*/checkpoints"))
     last, best = folder / "last.ckpt", folder / "best.ckpt"
     epochs, best_epoch = _epoch(last), _epoch(best)
@@ -139,7 +144,7 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
         "mcc_last": mcc((p_last > 0.5).astype(int), y), "auroc_last": roc(p_last, y)[2],
         "epochs": epochs, "best_epoch": best_epoch, "n_train": n_train,
         "seq_per_s": seen / wall, "sequences_trained": seen, "threads": args.threads,
-        "best_ckpt": str(best),
+        "best_ckpt": str(best), "strand_test": decision[-1] if decision else None,
         "roc": {"fpr": fpr[:: max(1, len(fpr) // 200)].tolist(),
                 "tpr": tpr[:: max(1, len(tpr) // 200)].tolist()},
     }  # fmt: skip
@@ -242,6 +247,11 @@ def write_outputs(report: dict, name: str, results: Path) -> None:
             f"| {e['task']} | {e['mode']} | {e['seeds']} | {e['mcc']:.3f} | {e['auroc']:.3f} | "
             f"{e['accuracy']:.3f} | | | | {REFERENCE[e['task']]} |"
         )
+    decisions = {(r["task"], r["mode"], r["strand_test"]) for r in report["runs"]
+                 if r.get("strand_test")}  # fmt: skip
+    if decisions:
+        lines += ["", "The strand test's decision (printed by fit, same for every seed):", ""]
+        lines += [f"- {t} {m}: {d}" for t, m, d in sorted(decisions)]
     (results / f"{name}.md").write_text("\n".join(lines) + "\n")
     import matplotlib
 
@@ -300,6 +310,8 @@ def main(argv: list[str] | None = None) -> None:
                         f" acc {r['accuracy']:.3f} {r['fit_seconds']:.0f}s",
                         flush=True,
                     )
+                    if r["strand_test"]:
+                        print(f"  {r['strand_test']}", flush=True)
                     runs.append(r)
                 if len(args.seeds) > 1:
                     group = [r for r in runs if (r["task"], r["mode"]) == (task, mode)]

@@ -50,7 +50,8 @@ ARCH_KEYS = ("channels", "irrep_channels", "kernel_sizes", "dilations", "pool_si
 
 def default_arch() -> dict:
     model = yaml.safe_load((ROOT / "configs/dna/default.yaml").read_text())["model"]
-    return {k: model[k] for k in ARCH_KEYS if k in model}
+    # One-hot input (kmer 1): the trunk as measured; the k-mer layer has no weights.
+    return {**{k: model[k] for k in ARCH_KEYS if k in model}, "kmer": 1, "trunk_dropout": 0.0}
 
 
 def variants(length: int, arch: dict) -> dict[str, DNATask]:

@@ -22,6 +22,7 @@ from gdl_dna.data.labels import LabelSpec, build_targets
 from gdl_dna.data.loading import LabelledData, load_labelled, split_records
 from gdl_dna.data.planted_motifs import DEFAULT_MOTIFS, generate
 from gdl_dna.data.records import SequenceRecord
+from gdl_dna.strand_test import StrandDecision, strand_test
 from gdl_science.io import UserInputError
 from gdl_science.training import GDLDataModule
 
@@ -80,6 +81,7 @@ class DNADataModule(GDLDataModule):
         self.embedded_length = embedded_length
         self.embedded_motifs = embedded_motifs
         self._data: LabelledData | None = None
+        self._strand: StrandDecision | None = None
         self.collate_fn = collate_sequences
 
     # ----- what the CLI links into the model -------------------------------------
@@ -153,6 +155,19 @@ class DNADataModule(GDLDataModule):
         for name, idx in zip(("train", "val", "test"), parts):
             seqs = [data.records[i].sequence for i in idx]
             self.datasets[name] = SequenceDataset(seqs, data.targets[np.asarray(idx, dtype=int)])
+
+    def strand_decision(self) -> StrandDecision:
+        """The strand test (``gdl_dna.strand_test``) on the training sequences the fit
+        uses (the nested ``train_fraction`` too); computed once per data module."""
+        if self._strand is None:
+            self.setup()
+            base = self.datasets["train"]
+            subset = self.training_subset(base)  # a Subset, or ``base`` itself
+            index = np.asarray(getattr(subset, "indices", range(len(base))), dtype=int)
+            sequences = [base.sequences[i] for i in index]
+            targets = base.targets.numpy()[index]
+            self._strand = strand_test(sequences, targets, self.task_kind, seed=self.seed)
+        return self._strand
 
     def split_sizes(self) -> dict[str, int]:
         self.setup()

@@ -1,4 +1,4 @@
-"""The DNA LightningModule: network, window rule, masked losses, metrics, symmetry check.
+"""The DNA LightningModule: network, head decision, masked losses, metrics, symmetry check.
 
 ``symmetry``: ``equivariant`` ties the weights (exact RC invariance or, with the strand
 head, exact RC equivariance); ``none`` is the same CNN with untied weights and matched
@@ -6,32 +6,29 @@ parameter count; ``augment`` trains that CNN on randomly reverse-complemented se
 and averages both strands outside training (so its predictions are RC-invariant too,
 by test-time symmetrisation rather than by construction).
 
-The task owns the window rule (``gdl_dna.data.framing``): batches arrive as lists of
-variable-length one-hots and are padded here, so ``predict``, ``explain`` and
-``variant-effect`` pad exactly as training did.
+``head: auto`` (the default) asks the training data whether the labels are strand-
+symmetric (``gdl_dna.strand_test``) when the fit starts, builds the network that goes
+with the answer, prints the evidence and keeps both in the checkpoint's hyperparameters
+(``head``, ``kmer``, ``strand_evidence``), so predict/explain/variant-effect follow it.
+Batches are padded by the window rule (``gdl_dna.batching``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any, Literal
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-from gdl_dna.data.augment import augment_one_hots
-from gdl_dna.data.framing import FramedGroup, FrameRule, count_cropped, frame_groups
+from gdl_dna.batching import FramedBatches
+from gdl_dna.config import ArchConfig, frame_length, frame_period, supported_length
+from gdl_dna.data.framing import FramedGroup, FrameRule
 from gdl_dna.data.labels import LabelSpec
 from gdl_dna.metrics import PredictionStore, compute_metrics
-from gdl_dna.model import (
-    ArchConfig,
-    build_network,
-    frame_length,
-    frame_period,
-    supported_length,
-)
+from gdl_dna.model import build_network
+from gdl_dna.strand_test import HEAD_KMER
+from gdl_dna.symmetry_inputs import guarantee, symmetry_inputs
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import RCFieldType, ReverseComplementGroup, trivial_action
 from gdl_science.training import (
@@ -47,9 +44,10 @@ from gdl_science.training.masked import masked_loss
 RC = ReverseComplementGroup()
 STAGES = ("train", "val", "test")
 Batch = tuple[list[FramedGroup], torch.Tensor]  # framed rows, targets (B, T) or (B,)
+A = ArchConfig  # every architecture default is declared once, there
 
 
-class DNATask(GDLTask):
+class DNATask(FramedBatches, GDLTask):
     def __init__(
         self,
         label_names: list[str] | None = None,
@@ -57,24 +55,27 @@ class DNATask(GDLTask):
         class_names: list[str] | None = None,
         sequence_length: int = 200,
         fixed_window: bool = False,
-        channels: list[int] | None = None,
-        irrep_channels: int = 4,
-        kernel_sizes: list[int] | None = None,
-        dilations: list[int] | None = None,
-        pool_sizes: list[int] | None = None,
-        kmer: int = 1,
-        head: Literal["invariant", "strand"] = "invariant",
+        channels: tuple[int, ...] = A.channels,
+        irrep_channels: int = A.irrep_channels,
+        kernel_sizes: tuple[int, ...] = A.kernel_sizes,
+        dilations: tuple[int, ...] = A.dilations,
+        pool_sizes: tuple[int, ...] = A.pool_sizes,
+        kmer: int | Literal["auto"] = "auto",
+        head: Literal["auto", "invariant", "strand"] = "auto",
         global_pool: Literal["max", "mean", "maxmean", "flatten"] = "max",
-        hidden: list[int] | None = None,
-        dropout: float = 0.1,
+        hidden: tuple[int, ...] = A.hidden,
+        dropout: float = A.dropout,
         strand_trunk: Literal["conjoined", "tied"] = "conjoined",
         strand_init: Literal["auto", "mixed", "separate"] = "auto",
         match_parameters: bool = True,
-        trunk_dropout: float = 0.0,
+        trunk_dropout: float = A.trunk_dropout,
         first_activation: Literal["relu", "exp"] = "relu",
         label_smoothing: float = 0.0,
         augment_shift: int = 0,
         augment_mutate: float = 0.0,
+        strand_evidence: str | None = None,
+        lr: float = 0.003,
+        weight_decay: float = 0.1,
         **base_kwargs: Any,
     ) -> None:
         """
@@ -84,62 +85,53 @@ class DNATask(GDLTask):
                 or the user's window; rounded up to a length the pools accept.
             fixed_window: linked from the data: True crops/pads everything to the window,
                 False (``auto``) pads each batch to its own longest sequence.
-            channels: RC-regular pairs per conv block; irrep_channels: +1 and -1 channels
-                per block (each); kernel_sizes (odd), dilations, pool_sizes: per block.
-            kmer: k-mer input layer (1 = one-hot). head: invariant (orientation pooled) or
-                strand (strand-specific, RC-equivariant). global_pool: max (motif presence),
-                mean, or maxmean (both side by side) over the length before the head, or
-                flatten (a dense readout of every position: position-aware, one fixed
-                frame). hidden/dropout: the head.
-            strand_trunk: the strand head's trunk: conjoined (one plain CNN on both strands;
-                exactly equivariant, as accurate as none) or tied (RC-tied layers).
-            strand_init: tied trunk only: separate (no cross-strand weights at init: it
-                starts as one plain CNN on both strands), mixed (random tied weights), or
-                auto (separate with the strand head, mixed with the invariant head).
+            channels .. first_activation: the architecture (``gdl_dna.config.ArchConfig``
+                documents each). head: auto (the strand test on the training data picks
+                invariant or strand), invariant (orientation pooled) or strand (strand-
+                specific, RC-equivariant). kmer: auto (3 with the invariant head, 1 with
+                the strand head) or the k-mer size of the input layer (1 = one-hot).
+                strand_init auto: separate with the strand head, mixed otherwise.
             match_parameters: plain nets (none/augment) get the equivariant net's
                 parameter count by scaling their widths.
-            trunk_dropout: dropout on the features after every conv block (0 = none).
-            first_activation: relu, or exp (exponential on the first block: PWM-like
-                motif detectors, Koo & Ploenzke 2021).
             label_smoothing: binary targets y -> y (1 - s) + s / 2 in the training loss.
             augment_shift / augment_mutate: training batches only, every symmetry mode:
-                up to ``augment_shift`` bases trimmed off the ends in total (a random
-                shift of up to half that), and each base replaced by a random one with
-                probability ``augment_mutate`` (``gdl_dna.data.augment``).
-            base_kwargs: the shared arguments of ``GDLTask`` (symmetry, lr, ...).
+                up to ``augment_shift`` bases trimmed off the ends in total, and each base
+                replaced by a random one with probability ``augment_mutate``.
+            strand_evidence: set by fit (the strand test's line), kept in the checkpoint.
+            lr / weight_decay, base_kwargs: the shared arguments of ``GDLTask``.
         """
-        super().__init__(**base_kwargs)
+        super().__init__(lr=lr, weight_decay=weight_decay, **base_kwargs)
         self.stores = torch.nn.ModuleDict({f"{s}_preds": PredictionStore() for s in STAGES})
 
     # ----- configuration (called by the base before the network is built) ----------
+    @property
+    def head(self) -> str:
+        """The head in use: ``auto`` builds the invariant one until the data decides."""
+        return "invariant" if self.hparams.head == "auto" else self.hparams.head
+
     def configure(self) -> None:
         hp = self.hparams
         self.spec = LabelSpec(
             hp.task_type, list(hp.label_names or ["label"]), list(hp.class_names or [])
         )
+        kmer = HEAD_KMER[self.head] if hp.kmer == "auto" else hp.kmer
+        strand_init = hp.strand_init
+        if strand_init == "auto":
+            strand_init = "separate" if self.head == "strand" else "mixed"
+        # None: checkpoints written before the defaults moved to ArchConfig.
         self.arch = ArchConfig(
-            channels=tuple(hp.channels or (32, 32, 32)),
-            irrep_channels=hp.irrep_channels,
-            kernel_sizes=tuple(hp.kernel_sizes or (15, 9, 9)),
-            dilations=tuple(hp.dilations or (1, 2, 4)),
-            pool_sizes=tuple(hp.pool_sizes or (3, 3, 1)),
-            kmer=hp.kmer,
-            head=hp.head,
-            global_pool=hp.global_pool,
-            hidden=tuple(hp.hidden if hp.hidden is not None else (32,)),
-            dropout=hp.dropout,
-            strand_trunk=hp.strand_trunk,
-            trunk_dropout=hp.trunk_dropout,
-            first_activation=hp.first_activation,
-            strand_init=(
-                ("separate" if hp.head == "strand" else "mixed")
-                if hp.strand_init == "auto"
-                else hp.strand_init
-            ),
-        )
-        if hp.sequence_length < max(1, hp.kmer):
+            channels=tuple(hp.channels or A.channels), irrep_channels=hp.irrep_channels,
+            kernel_sizes=tuple(hp.kernel_sizes or A.kernel_sizes),
+            dilations=tuple(hp.dilations or A.dilations),
+            pool_sizes=tuple(hp.pool_sizes or A.pool_sizes), kmer=kmer, head=self.head,
+            global_pool=hp.global_pool, dropout=hp.dropout,
+            hidden=tuple(A.hidden if hp.hidden is None else hp.hidden),
+            strand_trunk=hp.strand_trunk, trunk_dropout=hp.trunk_dropout,
+            first_activation=hp.first_activation, strand_init=strand_init,
+        )  # fmt: skip
+        if hp.sequence_length < max(1, kmer):
             raise UserInputError(
-                f"window {hp.sequence_length} is shorter than the k-mer size {hp.kmer}"
+                f"window {hp.sequence_length} is shorter than the k-mer size {kmer}"
             )
         if self.symmetry == "augment" and hp.head == "strand":
             raise UserInputError(
@@ -159,99 +151,45 @@ class DNATask(GDLTask):
         self.n_outputs = self.spec.n_outputs
 
     def build_network(self, equivariant: bool) -> torch.nn.Module:
-        return build_network(
-            self.arch,
-            self.n_outputs,
-            equivariant,
-            self.hparams.match_parameters,
-            self.sequence_length,
-        )
+        # A provisional ``auto`` net leaves the global RNG alone, so the net built once the
+        # data has decided starts from the same weights as with the head given explicitly.
+        provisional = self.hparams.head == "auto"
+        with torch.random.fork_rng() if provisional else nullcontext():
+            return build_network(
+                self.arch,
+                self.n_outputs,
+                equivariant,
+                self.hparams.match_parameters,
+                self.sequence_length,
+            )
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        hp = self.hparams
+        if hp.head != "auto" or dm is None or not hasattr(dm, "strand_decision"):
+            return
+        if self.symmetry == "augment":  # trains on both strands: strand-symmetric by choice
+            hp.head, evidence = "invariant", "choice of symmetry augment (no strand test)"
+        else:
+            decision = dm.strand_decision()
+            hp.head, evidence = decision.head, decision.evidence()
+        hp.kmer = HEAD_KMER[hp.head] if hp.kmer == "auto" else hp.kmer
+        hp.strand_evidence = evidence
+        self.configure()
+        self.rebuild_network()  # before the optimiser is created
+        if self.global_rank == 0:
+            print(f"gdl-dna: {evidence}", file=sys.stderr, flush=True)
 
     def selection_metric(self) -> SelectionMetric:
         if self.spec.kind == "regression":
             return SelectionMetric("val/loss", "min")
         return SelectionMetric("val/auroc", "max")
 
-    def window_note(self) -> str | None:
-        """The one line a user sees when their window was padded up to a valid length."""
-        if self.sequence_length == self.requested_length:
-            return None
-        what = "window" if self.hparams.fixed_window else "longest sequence"
-        return (
-            f"{what} {self.requested_length} padded to {self.sequence_length}: every pool "
-            f"(sizes {list(self.arch.pool_sizes)}) must tile the length after padding it by an "
-            "even number of zeros, so an even pool window needs an even length at its input"
-        )
-
-    # ----- batches -----------------------------------------------------------------
-    def frame(self, one_hots: Sequence[np.ndarray]) -> list[FramedGroup]:
-        """(4, L_i) one-hots -> groups padded by the window rule (``framing``)."""
-        from gdl_dna.layers.batchnorm import sync_group
-
-        return frame_groups(one_hots, self.frame_rule, keep_empty=self.training and sync_group())
-
-    def on_before_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        # Training batches are (list of (4, L_i) arrays, targets) from ``collate_sequences``.
-        items = batch[0] if isinstance(batch, (list, tuple)) and len(batch) == 2 else None
-        if isinstance(items, list) and items and isinstance(items[0], np.ndarray):
-            if self._trainer is not None and self.trainer.training:
-                items = self.augment_items(items)
-            return self.frame(items), batch[1]
-        return batch
-
-    def augment_items(
-        self, items: Sequence[np.ndarray], generator: torch.Generator | None = None
-    ) -> list[np.ndarray]:
-        """Random trims / point mutations of a training batch's (4, L_i) one-hots."""
-        hp = self.hparams
-        if hp.augment_shift <= 0 and hp.augment_mutate <= 0:
-            return list(items)
-        if generator is None:
-            if getattr(self, "_sequence_generator", None) is None:
-                rank = self.global_rank if self._trainer is not None else 0
-                seed = self.augment_seed + 7919 + 1000 * rank  # not the RC stream
-                self._sequence_generator = torch.Generator().manual_seed(seed)
-            generator = self._sequence_generator
-        return augment_one_hots(items, generator, hp.augment_shift, hp.augment_mutate)
-
-    def grouped_output(self, groups: Sequence[FramedGroup], fn: Any = None) -> torch.Tensor:
-        """``fn(x, mask)`` (default: the logits) of every group, back in batch order."""
-        fn = fn or self.forward
-        outs = [(g.index, fn(g.x, g.mask)) for g in groups]
-        n = sum(len(i) for i, _ in outs)
-        first = outs[0][1]
-        result = first.new_empty((n, *first.shape[1:]))
-        for index, out in outs:
-            result[index.to(result.device)] = out
-        return result
-
-    @torch.no_grad()
-    def predict_sequences(self, one_hots: Sequence[np.ndarray]) -> torch.Tensor:
-        """(B, n_outputs) probabilities / values of variable-length one-hots, in order."""
-        dev = self.device
-        groups = [
-            FramedGroup(g.index, g.x.to(dev), None if g.mask is None else g.mask.to(dev))
-            for g in self.frame(one_hots)
-        ]
-        return self.grouped_output(groups, self.predict_values)
-
     def on_fit_start(self) -> None:
-        if self.global_rank != 0:
-            return
-        note = self.window_note()
-        if note:
-            print(f"gdl-dna: note: {note}", file=sys.stderr)
-        lengths = getattr(self.trainer.datamodule, "sequence_lengths", None)
-        if lengths is not None:
-            n = lengths()
-            cropped = count_cropped(n, self.frame_rule)
-            if cropped:
-                print(
-                    f"gdl-dna: warning: {cropped} of {len(n)} sequences are longer than the "
-                    f"window {self.sequence_length} and are centre-cropped (longest "
-                    f"{int(n.max())}); --data.window auto keeps every base",
-                    file=sys.stderr,
-                )
+        if self.global_rank == 0:
+            lengths = getattr(self.trainer.datamodule, "sequence_lengths", None)
+            self.report_window(lengths() if lengths is not None else None)
 
     # ----- the model as a function of one-hot sequences -------------------------------
     def full_output(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -351,33 +289,11 @@ class DNATask(GDLTask):
         self._log_epoch_metrics("test")
 
     # ----- symmetry --------------------------------------------------------------------
-    def symmetry_inputs(
-        self, input_path: str | None = None, n: int = 16, dtype: torch.dtype = torch.float64
-    ) -> torch.Tensor:
-        """(n, 4, L) sequences to check on: the first valid records of a file (framed at
-        the checkpoint's window), or random one-hot DNA with N codes and padding (seeded)."""
-        length = self.sequence_length
-        if input_path is not None:
-            from gdl_dna.data import encode_window, iter_records
-
-            xs = []
-            for record in iter_records(input_path):
-                if record.error is None:
-                    xs.append(encode_window(record.sequence, length))
-                if len(xs) == n:
-                    break
-            if not xs:
-                raise UserInputError(f"{input_path}: no valid sequence to check symmetry on")
-            return torch.stack(xs).to(dtype)
-        g = torch.Generator().manual_seed(0)
-        x = F.one_hot(torch.randint(4, (n, length), generator=g), 4).transpose(1, 2).to(dtype)
-        x[:, :, torch.rand(length, generator=g) < 0.05] = 0.25  # some N
-        x[0, :, : length // 10] = 0.0  # padding
-        return x
-
     def symmetry_check(self, input_path: str | None, dtype: torch.dtype) -> SymmetryCheck:
         """Invariant head: |p(x) - p(RC x)|. Strand head: p(RC x) vs the strand swap of p(x)."""
-        x = self.symmetry_inputs(input_path, dtype=dtype)
+        hp = self.hparams
+        print(guarantee(self.head, self.symmetry, hp.strand_evidence), file=sys.stderr)
+        x = symmetry_inputs(self.sequence_length, input_path, dtype=dtype)
         if self.arch.head == "strand":
             out_action = RC.action(RCFieldType(regular=self.n_outputs), length_axis=False)
             return SymmetryCheck(self.full_output, RC, x, RC.act_on_one_hot, out_action)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from gdl_dna.model import ArchConfig, build_network, supported_length
+from gdl_dna.config import ArchConfig, supported_length
+from gdl_dna.model import build_network
 
 from gdl_science.blueprint import count_parameters
 from gdl_science.symmetry import ReverseComplementGroup, check_equivariance, tolerance
@@ -18,6 +19,8 @@ SMALL = ArchConfig(
     pool_sizes=(4, 3, 1),
     hidden=(8,),
     dropout=0.0,
+    kmer=1,
+    trunk_dropout=0.0,
 )
 
 
@@ -93,3 +96,38 @@ def test_supported_lengths_follow_the_pools():
     assert supported_length(ArchConfig(pool_sizes=(3, 5, 1)), 97)  # odd windows take any length
     with pytest.raises(ValueError, match="odd"):
         ArchConfig(kernel_sizes=(4, 9, 9))
+
+
+class _Halve(torch.nn.Module):
+    """A stage type DNANet has never seen: it halves the length and says so."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., ::2]
+
+    def output_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        return mask[..., ::2]
+
+
+class _Spy(torch.nn.Module):
+    """Another new stage type: it reads the mask and its output is re-zeroed."""
+
+    takes_mask = True
+    rezero = True
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        self.seen = mask
+        return x + 1.0  # nonzero on padding: the protocol re-zeroes it
+
+
+def test_a_new_stage_type_gets_the_mask_by_what_it_declares():
+    from gdl_dna.model import DNANet
+
+    spy = _Spy()
+    net = DNANet([("halve", _Halve()), ("spy", spy), ("mask_blind", torch.nn.Identity())])
+    x = torch.ones(2, 3, 8)
+    mask = torch.ones(2, 1, 8)
+    mask[0, :, 6:] = 0.0  # the first sequence has 6 valid bases
+    out = net(x, mask)
+    assert torch.equal(spy.seen, mask[..., ::2])  # the shrunk mask reached the new stage
+    assert torch.equal(out[0, :, 3:], torch.zeros(3, 1)) and (out[1] == 2.0).all()
+    assert torch.equal(net(x), x[..., ::2] + 1.0)  # without a mask: the plain composition

@@ -22,6 +22,8 @@ TINY = dict(
     pool_sizes=[4, 1],
     hidden=[8],
     dropout=0.0,
+    kmer=1,
+    trunk_dropout=0.0,
 )
 
 
@@ -62,7 +64,7 @@ def test_any_window_is_padded_up_to_the_pools_rule_and_augment_strand_is_refused
     assert "even pool window needs an even length" in task.window_note()
     assert DNATask(sequence_length=64, **TINY).window_note() is None
     with pytest.raises(UserInputError, match="shorter than the k-mer"):
-        DNATask(sequence_length=2, kmer=3, **TINY)
+        DNATask(sequence_length=2, **{**TINY, "kmer": 3})
     with pytest.raises(UserInputError, match="strand-specific"):
         DNATask(sequence_length=64, symmetry="augment", head="strand", **TINY)
 

@@ -24,6 +24,8 @@ TINY = dict(
     pool_sizes=[3, 1],
     hidden=[8],
     dropout=0.0,
+    kmer=1,
+    trunk_dropout=0.0,
 )
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 

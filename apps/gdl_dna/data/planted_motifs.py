@@ -121,8 +121,12 @@ def generate(
     background: str = "iid",
     gc: float = 0.42,
     seed: int = 0,
+    forward_only: bool = False,
 ) -> tuple[list[str], list[tuple[str, str, list[int]]]]:
-    """(label names, [(id, sequence, 0/1 per motif)]) of ``n`` planted-motif sequences."""
+    """(label names, [(id, sequence, 0/1 per motif)]) of ``n`` planted-motif sequences.
+
+    ``forward_only``: every site on the given strand (strand-specific labels, as an
+    oriented element would give); by default each site's strand is random."""
     rng = np.random.default_rng(seed)
     loaded = [load_motif(m) for m in motifs]
     names = [f"{name}_{mid}".replace(":", "_") for mid, (name, _) in zip(motifs, loaded)]
@@ -140,7 +144,7 @@ def generate(
             labels.append(int(present))
             for _ in range(rng.integers(1, max_copies + 1) if present else 0):
                 site = "".join(BASES[rng.choice(4, p=row)] for row in pfm)
-                if rng.random() < 0.5:
+                if rng.random() < 0.5 and not forward_only:
                     site = _rc(site)
                 start = int(rng.integers(0, length - len(site) + 1))
                 seq[start : start + len(site)] = site

@@ -31,6 +31,8 @@ def field_of_channel(field_type: RCFieldType) -> torch.Tensor:
 class RCBatchNorm1d(EquivariantLinear):
     """(B, C, L) -> (B, C, L) batch norm with statistics shared across each RC orbit."""
 
+    takes_mask = True  # statistics over valid positions (masking.run_stage)
+
     def __init__(
         self, field_type: RCFieldType, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True
     ) -> None:

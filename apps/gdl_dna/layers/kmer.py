@@ -14,6 +14,7 @@ import itertools
 
 import torch
 
+from gdl_dna.layers.masking import kmer_mask
 from gdl_science.blueprint import EquivariantLinear
 from gdl_science.symmetry import ONE_HOT, RCFieldType
 
@@ -66,8 +67,13 @@ class KmerEncoding(EquivariantLinear):
         z = x[:, :, :positions]
         for j in range(1, self.k):
             # Outer product over the alphabet: (B, 4^j, 1, L') * (B, 1, 4, L').
-            z = (z[:, :, None, :] * x[:, None, :, j : j + positions]).reshape(b, -1, positions)
+            # Explicit sizes: an empty batch (DDP's empty frame groups) cannot infer -1.
+            z = z[:, :, None, :] * x[:, None, :, j : j + positions]
+            z = z.reshape(b, 4 ** (j + 1), positions)
         return z[:, self.order]
+
+    def output_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        return kmer_mask(mask, self.k)
 
     def extra_repr(self) -> str:
         return f"k={self.k}, out={self.out_type}"

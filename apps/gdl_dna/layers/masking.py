@@ -10,6 +10,17 @@ with a (B, 1, L) mask of the valid positions. A network stays blind to the paddi
 
 Then, in eval mode, a sequence's output does not depend on the other sequences of its
 batch (tested), as long as the pools see the same block grid (see ``framing``).
+
+The stage protocol (``run_stage``): a stage says what it does with the mask through
+optional attributes, so a network threads the mask without knowing stage classes:
+
+- ``takes_mask = True``: ``forward(x, mask=None)`` reads it (normalisations, global pools);
+- ``rezero = True``: the output is multiplied by the mask (nonlinearities, f(0) != 0);
+- ``output_mask(mask)``: the output's mask when the stage changes the length (local
+  pools, k-mers; None once the length is gone: global pools, dense readouts).
+
+A stage that declares nothing keeps the length and ignores the mask (convolutions with
+"same" padding, dropout, heads on pooled features).
 """
 
 from __future__ import annotations
@@ -18,12 +29,31 @@ import torch
 from torch import nn
 
 
+def run_stage(
+    stage: nn.Module, x: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One stage on (B, C, L) ``x`` with an optional (B, 1, L) mask -> (output, its mask)."""
+    if mask is None:
+        return stage(x), None
+    x = stage(x, mask) if getattr(stage, "takes_mask", False) else stage(x)
+    if getattr(stage, "rezero", False):
+        x = x * mask
+    output_mask = getattr(stage, "output_mask", None)
+    if output_mask is not None:
+        mask = output_mask(mask)
+    if x.dim() == 2:  # (B, C): no length left to mask
+        mask = None
+    return x, mask
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """``nn.BatchNorm1d`` whose training statistics skip padded positions.
 
     Without a mask (or in eval mode) it is the native layer, so the plain network keeps
     native speed on equal-length batches.
     """
+
+    takes_mask = True
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if mask is None or not self.training:

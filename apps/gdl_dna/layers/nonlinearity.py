@@ -20,6 +20,8 @@ _ODD = {"tanh": torch.tanh, "identity": lambda x: x}
 class RCPointwise(Nonlinearity):
     """(B, C, L) -> (B, C, L): ``activation`` on regular/+1 channels, odd ``odd`` on -1."""
 
+    rezero = True  # f(0) may be nonzero (elu, gelu): padding re-zeroed (masking.run_stage)
+
     def __init__(
         self, field_type: RCFieldType, activation: str = "relu", odd: str = "tanh"
     ) -> None:

@@ -107,6 +107,9 @@ class RCPool1d(LocalPooling):
         head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
         return torch.cat([block_max(head, self.window), block_mean(tail, self.window)], dim=1)
 
+    def output_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        return pool_mask(mask, self.window)
+
     def extra_repr(self) -> str:
         return f"{self.in_type}, window={self.window}"
 
@@ -120,6 +123,8 @@ class RCGlobalPool1d(LocalPooling):
     ``mask`` (sequences padded to a batch length) only valid positions count, so a short
     sequence's output does not depend on how much padding its batch needed.
     """
+
+    takes_mask = True
 
     def __init__(self, field_type: RCFieldType, reduce: str = "max") -> None:
         super().__init__()
@@ -139,6 +144,9 @@ class RCGlobalPool1d(LocalPooling):
             return masked_max(x, mask)
         head, tail = torch.split(x, [self._split, x.shape[1] - self._split], dim=1)
         return torch.cat([masked_max(head, mask), masked_mean(tail, mask)], dim=1)
+
+    def output_mask(self, mask: torch.Tensor) -> None:
+        return None  # (B, C, 1): the length is pooled away
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, reduce={self.reduce}"

@@ -1,4 +1,4 @@
-"""A two-statistic global readout: max *and* mean over the length, side by side.
+"""Global readouts: max *and* mean over the length side by side, and a positional one.
 
 Max pooling answers "is there a strong site anywhere" (motif presence); the mean adds how
 much of the sequence looks like it (composition, several weak sites). ``MaxMeanPool``
@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import torch
 
+from gdl_dna.layers.conv import RCConv1d
 from gdl_dna.layers.pooling import RCGlobalPool1d, masked_max, masked_mean
 from gdl_science.blueprint import LocalPooling
 from gdl_science.symmetry import RCFieldType
 
 
 class MaxMeanPool(LocalPooling):
+    takes_mask = True
+
     def __init__(self, field_type: RCFieldType | None = None) -> None:
         super().__init__()
         self.field = field_type
@@ -49,5 +52,16 @@ class MaxMeanPool(LocalPooling):
         both = torch.cat([self.max_pool(x, mask), masked_mean(x, mask)], dim=1)
         return both[:, self.order]
 
+    def output_mask(self, mask: torch.Tensor) -> None:
+        return None  # the length is pooled away
+
     def extra_repr(self) -> str:
         return f"{self.in_type} -> {self.out_type}"
+
+
+class RCPositionalReadout(RCConv1d):
+    """``RCConv1d`` as long as its input (padding "valid"): (B, C, L) -> (B, C', 1), one
+    dense RC-equivariant map of every channel at every position (``flatten`` readout)."""
+
+    def output_mask(self, mask: torch.Tensor) -> None:
+        return None  # the length is consumed

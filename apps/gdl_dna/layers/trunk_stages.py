@@ -1,5 +1,4 @@
-"""Two trunk stages used by ``model.py`` (kept out of ``layers/``, which another module
-owner maintains): an exponential first-layer activation and feature dropout.
+"""Two trunk stages: an exponential first-layer activation and feature dropout.
 
 - ``ExpActivation``: exp on channels RC permutes (regular pairs, +1), tanh on -1 channels
   (RC negates them, so the function there must be odd). On the first layer it makes
@@ -25,6 +24,8 @@ EXP_CLAMP = 10.0  # exp(10) ~ 2.2e4
 
 class ExpActivation(Nonlinearity):
     """(B, C, L) -> (B, C, L). ``field_type`` None: exp on every channel (the plain net)."""
+
+    rezero = True  # exp(0) = 1 on padding: re-zeroed (masking.run_stage)
 
     def __init__(self, field_type: RCFieldType | None = None) -> None:
         super().__init__()

@@ -19,6 +19,8 @@ ARCH = dict(
     dilations=[1, 2],
     hidden=[8],
     dropout=0.0,
+    kmer=1,
+    trunk_dropout=0.0,
 )
 
 
