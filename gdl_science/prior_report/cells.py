@@ -20,14 +20,17 @@ from gdl_science.prior_report.grid import Cell
 from gdl_science.prior_report.hooks import PriorHooks
 from gdl_science.prior_report.plan import Plan, train_size
 
-RECORD = "cell.json"
+RECORD = "cell.json"  # written when the cell is finished and scored
+STARTED = "cell_args.json"  # written when its fit starts (resume only the same fit)
 
 
 def cell_args(plan: Plan, cell: Cell, root: Path) -> list[str]:
     """The cell's ``fit`` arguments: the user's, then the cell's mode, seed, subset and
-    budget (later arguments win in LightningCLI)."""
+    budget (later arguments win in LightningCLI). A cell is one model: a config's seed
+    ensemble (``ensemble_size``) is turned off, the seeds of the grid replace it."""
     return [
         *plan.fit_args,
+        "--ensemble_size", "1",
         "--model.symmetry", cell.mode,
         "--seed_everything", str(cell.seed),
         "--data.train_fraction", f"{cell.fraction:g}",
@@ -77,6 +80,16 @@ def run_cell(spec: Any, hooks: PriorHooks, plan: Plan, cell: Cell, root: Path) -
         return done
     folder = root / cell.name
     args = cell_args(plan, cell, root)
+    started = read_record(folder / STARTED)
+    if started is not None and started.get("args") != args:
+        # Begun with other arguments (e.g. another budget): its last.ckpt must not be
+        # resumed, its schedule and step count are another run's. Kept, renamed.
+        stale = folder.with_name(f"{folder.name}.stale-{int(time.time())}")
+        folder.rename(stale)
+        print(f"prior-report cell {cell.name}: arguments changed since it started; "
+              f"the old run is kept in {stale}", file=sys.stderr)
+    with atomic_write(folder / STARTED) as fh:
+        json.dump({"args": args}, fh, indent=1)
     print(f"prior-report cell {cell.index + 1}/{total} {cell.name}: fit", file=sys.stderr)
     start = time.monotonic()
     cli = run_lightning(spec, ["fit", *args])

@@ -11,7 +11,7 @@ from gdl_science.prior_report.report import markdown_report
 
 HOOKS = PriorHooks(
     group="reverse complement", metric="mcc", higher_is_better=True, change="mean_change",
-    change_label="mean |change| of the probability", score=lambda t, d: CellScores({}, {}, {}),
+    change_label="the probability moves", score=lambda t, d: CellScores({}, {}, {}),
 )
 
 
@@ -53,7 +53,7 @@ def test_verdict_follows_the_numbers():
     under = next(x for x in lines if "under reverse complement:" in x)
     assert "at 10%: pays (+0.200 mcc" in under
     last = lines[-1]
-    assert last.startswith("Under reverse complement, mean |change| of the probability")
+    assert last.startswith("Under reverse complement, the probability moves by (mean mean_change")
     assert "equivariant 0 (max 0)" in last and "none 0.05 (max 0.12)" in last
     assert compare({"mean": 0.5, "sd": 0, "n": 1}, {"mean": 0.52, "sd": 0, "n": 1}, True,
                    0.01)[0] == "loses"

@@ -142,3 +142,15 @@ def test_dry_run_and_collect(report, capsys):
     assert out.out.count("\tdone\t") == 4
     assert run_app(spec, [*ARGS, "--output", str(root), "--collect"]) == 0
     assert run_app(spec, [*ARGS, "--output", str(root), "--cell", "9"]) == 2
+
+
+def test_changed_arguments_start_the_cell_afresh(report):
+    """A cell begun with other arguments is not resumed (its schedule is another run's):
+    the old folder is kept under a new name and the cell is trained again."""
+    root, _ = report
+    changed = [*ARGS, "--output", str(root), "--budget-scale", "0.5", "--cell", "0"]
+    assert run_app(toy_spec(Interrupt()), changed) == 0
+    stale = list(root.glob("cell_0_equivariant_f0.25_s1.stale-*"))
+    assert len(stale) == 1 and (stale[0] / "cell.json").is_file()
+    record = json.loads((root / "cell_0_equivariant_f0.25_s1" / "cell.json").read_text())
+    assert record["steps"] == 5  # ceil(0.5 x 9)
