@@ -126,9 +126,21 @@ class LearningCurves(Callback):
 
     def _curves(self, trainer: Trainer) -> Curves:
         logger: Any = trainer.logger
+        curves = self.history
         if isinstance(logger, CSVLogger):
             logger.save()  # flush buffered rows
             log = Path(logger.log_dir) / "metrics.csv"
             if log.exists():
-                return read_csv_log(log)
-        return self.history
+                curves = read_csv_log(log)
+        # A resumed fit keeps its checkpoints in the first run's folder but logs to a new
+        # version: the epochs before the resume are in the first run's metrics.csv.
+        path = self.output_path(trainer)
+        earlier = path.parent.parent / "metrics.csv" if path is not None else None
+        if earlier is not None and earlier.is_file() and isinstance(logger, CSVLogger) and (
+            earlier.resolve() != (Path(logger.log_dir) / "metrics.csv").resolve()
+        ):
+            merged = read_csv_log(earlier)
+            for name, values in curves.items():
+                merged.setdefault(name, {}).update(values)
+            curves = merged
+        return curves

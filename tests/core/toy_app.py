@@ -7,6 +7,7 @@ The equivariant model ties its weights by evaluating one branch on both strands.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class ToyTask(GDLTask):
         return self.net(x)
 
     def on_train_epoch_start(self) -> None:
+        crash_if_asked(self.current_epoch, str(self.trainer.default_root_dir))
         # Test aid: from this epoch on, the weights are scrambled before training, so the
         # val metric gets worse and the best epoch is an earlier one than the last.
         if 0 <= self.hparams.scramble_from_epoch <= self.current_epoch:
@@ -95,6 +97,22 @@ class ToyTask(GDLTask):
     def symmetry_check(self, input_path, dtype) -> SymmetryCheck:
         x = torch.stack([one_hot(s) for s in ["ACGTTGCA", "GGGAAACC"]]).to(dtype)
         return SymmetryCheck(self, RC, x, RC.action(ONE_HOT))
+
+
+CRASH_ENV = "GDL_TOY_CRASH"
+
+
+def crash_if_asked(epoch: int, root: str) -> None:
+    """Test aid: ``GDL_TOY_CRASH=<epoch>:<marker file>[:<text in root>]`` kills the fit at
+    the start of that epoch (after the previous epoch's last.ckpt was saved), once: the
+    marker is created, so rerunning the same command resumes, as after a real kill."""
+    spec = os.environ.get(CRASH_ENV)
+    if not spec:
+        return
+    at, marker, *where = spec.split(":")
+    if epoch == int(at) and not Path(marker).exists() and (not where or where[0] in root):
+        Path(marker).touch()
+        raise SystemExit(f"{CRASH_ENV}: killed at the start of epoch {epoch}")
 
 
 class ToyNet(nn.Module):
