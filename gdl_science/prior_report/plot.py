@@ -24,6 +24,7 @@ def plot_report(rows: list[dict[str, Any]], hooks: PriorHooks, path: str | Path)
     ]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
     modes = list(dict.fromkeys(r["mode"] for r in rows))
+    fractions = sorted({r["fraction"] for r in rows})
     for ax, (section, key, title) in zip(axes[0], panels):
         for mode in modes:
             mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["fraction"])
@@ -37,7 +38,9 @@ def plot_report(rows: list[dict[str, Any]], hooks: PriorHooks, path: str | Path)
                 yerr=[s["sd"] * scale for _, s in pts], marker="o", ms=4, capsize=3, label=mode,
             )
         ax.set_xscale("log")
-        ax.set_xlabel("training fraction")
+        ax.set_xticks(fractions, [f"{100 * f:g}%" for f in fractions])
+        ax.minorticks_off()
+        ax.set_xlabel("share of the training split")
         ax.set_title(title + (" (%)" if section == "consistency" and hooks.percent_change
                               else ""))
         ax.grid(alpha=0.3)
