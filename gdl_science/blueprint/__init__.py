@@ -1,7 +1,7 @@
 """The blueprint: linear equivariant layers, nonlinearities, local pooling, invariant pooling."""
 
 from gdl_science.blueprint.heads import MLPHead
-from gdl_science.blueprint.invariant_pooling import GraphReadout, GroupSpatialPool, RCInvariantPool
+from gdl_science.blueprint.invariant_pooling import GraphReadout, RCInvariantPool
 from gdl_science.blueprint.param_matching import match_parameter_count, scaled_widths
 from gdl_science.blueprint.stages import (
     Blueprint,
@@ -19,7 +19,6 @@ __all__ = [
     "Blueprint",
     "EquivariantLinear",
     "GraphReadout",
-    "GroupSpatialPool",
     "Head",
     "InvariantPooling",
     "LocalPooling",

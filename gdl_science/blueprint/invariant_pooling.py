@@ -1,4 +1,8 @@
-"""Group-invariant global poolings, one per domain (a type change to trivial fields)."""
+"""Group-invariant global poolings (a type change to trivial fields): DNA and graphs.
+
+Grids need none here: segmentation is equivariant, not invariant, so it keeps its output
+on the grid (medseg pools nothing globally).
+"""
 
 from __future__ import annotations
 
@@ -9,29 +13,6 @@ import torch
 from gdl_science.blueprint.stages import InvariantPooling
 from gdl_science.graphs import scatter_mean, scatter_sum
 from gdl_science.symmetry.reverse_complement import RCFieldType
-
-
-class GroupSpatialPool(InvariantPooling):
-    """Grids: pool each regular field over its |G| channels, then average over space.
-
-    Input (B, F·|G|, *spatial) with channel index ``field·|G| + g`` (field-major, as escnn
-    lays out regular fields) -> (B, F). Max or mean over the group orbit is invariant to
-    the group's channel permutation; the spatial mean is invariant to any permutation of
-    positions, so in particular to rotations and cyclic shifts of the grid.
-    """
-
-    def __init__(self, group_size: int, reduce: Literal["mean", "max"] = "mean") -> None:
-        super().__init__()
-        self.group_size = group_size
-        self.reduce = reduce
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c = x.shape[:2]
-        if c % self.group_size:
-            raise ValueError(f"{c} channels are not a multiple of |G|={self.group_size}")
-        fields = x.reshape(b, c // self.group_size, self.group_size, -1)
-        pooled = fields.amax(dim=2) if self.reduce == "max" else fields.mean(dim=2)
-        return pooled.mean(dim=-1)
 
 
 class RCInvariantPool(InvariantPooling):

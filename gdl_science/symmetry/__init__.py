@@ -20,7 +20,6 @@ from gdl_science.symmetry.so3 import (
     random_rotation,
     resample_rotated,
 )
-from gdl_science.symmetry.translation import TranslationGroup
 
 __all__ = [
     "ONE_HOT",
@@ -36,7 +35,6 @@ __all__ = [
     "RCFieldType",
     "ReverseComplementGroup",
     "SO3Group",
-    "TranslationGroup",
     "axis_angle_rotation",
     "check_equivariance",
     "product_action",

@@ -10,7 +10,6 @@ from gdl_science.blueprint import (
     Blueprint,
     EquivariantLinear,
     GraphReadout,
-    GroupSpatialPool,
     MLPHead,
     Nonlinearity,
     RCInvariantPool,
@@ -19,24 +18,11 @@ from gdl_science.blueprint import (
 from gdl_science.graphs import GraphBatch
 from gdl_science.symmetry import (
     NodePermutationGroup,
-    OctahedralGroup,
     RCFieldType,
     ReverseComplementGroup,
     check_equivariance,
     tolerance,
 )
-
-
-@pytest.mark.parametrize("reduce", ["mean", "max"])
-def test_group_spatial_pool_is_octahedral_invariant(reduce):
-    o = OctahedralGroup()
-    x = torch.randn(2, 3 * 24, 5, 5, 5, dtype=torch.float64)
-    pool = GroupSpatialPool(24, reduce)
-    assert pool(x).shape == (2, 3)
-    check_equivariance(pool, o, x, o.act_on_regular_field).assert_equivariant(1e-10)
-    # Without the group pooling (mean over space only) regular fields are not invariant.
-    spatial_only = check_equivariance(lambda t: t.mean((2, 3, 4)), o, x, o.act_on_regular_field)
-    assert spatial_only.max_abs > 1e-3
 
 
 def test_rc_invariant_pool_on_a_mixed_type():

@@ -14,7 +14,6 @@ from gdl_science.symmetry import (
     RCFieldType,
     ReverseComplementGroup,
     SO3Group,
-    TranslationGroup,
     axis_angle_rotation,
     product_action,
     resample_rotated,
@@ -89,13 +88,6 @@ def test_so3_resampling_agrees_with_exact_rotation_and_is_approximate_otherwise(
     rotated = so3.act_on_grid(r, field(coords).view(1, 1, 17, 17, 17))[0, 0]
     expected = field(coords @ r)  # row vector q: R^T q == q @ R
     assert (rotated - expected)[3:-3, 3:-3, 3:-3].abs().max() < 0.02
-
-
-def test_translation_group_laws():
-    t = TranslationGroup(ndim=3)
-    assert_group_laws(
-        t, t.act_on_grid, torch.randn(2, 1, 4, 5, 6, generator=GEN), t.test_elements()
-    )
 
 
 @pytest.mark.parametrize(
