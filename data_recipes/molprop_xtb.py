@@ -48,14 +48,11 @@ def xtb_properties(numbers: np.ndarray, positions_angstrom: np.ndarray) -> dict[
 
 def label_molecules(smiles: Iterable[tuple[str, str]], out: Path, limit: int | None = None) -> int:
     """(id, SMILES) pairs -> labelled SDF at ``out``; returns the number written."""
-    from gdl_molprop.data.chem import (
-        ELEMENTS,
-        PrepSettings,
-        embed_conformers,
-        largest_fragment,
-        optimise_conformers,
-        parse_smiles,
-    )
+    from gdl_molprop.data.chem import parse_smiles
+    from gdl_molprop.data.conformers import embed_conformers, optimise_conformers
+    from gdl_molprop.data.features import ELEMENTS
+    from gdl_molprop.data.settings import PrepSettings
+    from gdl_molprop.data.standardize import parent_molecule
     from rdkit import Chem
 
     settings = PrepSettings(hydrogens=True)
@@ -69,7 +66,7 @@ def label_molecules(smiles: Iterable[tuple[str, str]], out: Path, limit: int | N
             if failure is not None:
                 errors.add(ident, f"{failure.status}: {failure.note}")
                 continue
-            mol, _ = largest_fragment(mol)
+            mol, _ = parent_molecule(mol)
             if any(a.GetSymbol() not in ELEMENTS for a in mol.GetAtoms()):
                 errors.add(ident, "unsupported_element")
                 continue

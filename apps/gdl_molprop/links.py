@@ -12,25 +12,14 @@ from dataclasses import dataclass
 from gdl_molprop.datamodule import MolPropDataModule
 from gdl_molprop.task import MolPropTask
 
-LINKS = tuple(
-    (f"data.{name}", f"model.{name}")
-    for name in [
-        "task_names",
-        "task_type",
-        "target_mean",
-        "target_std",
-        "geometry",
-        "cutoff",
-        "hydrogens",
-        "num_conformers",
-        "conformer_seed",
-        "max_heavy_atoms",
-        "forcefield",
-        "fallback_2d",
-        "descriptors",
-        "embed_hydrogens",
-        "smiles_column",
-    ]
+LINKS = (
+    ("data.task_names", "model.task_names"),
+    ("data.task_type", "model.task_type"),
+    ("data.target_mean", "model.target_mean"),
+    ("data.target_std", "model.target_std"),
+    # the whole PrepSettings object, as the dict of primitives the checkpoint keeps
+    ("data.prep_hparams", "model.prep"),
+    ("data.smiles_column", "model.smiles_column"),
 )
 
 

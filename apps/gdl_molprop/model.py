@@ -2,8 +2,10 @@
 
 ``hybrid`` (the default), a 2D + 3D network:
 
-    graph -> encode: D-MPNN over directed bonds (Chemprop's encoder) -> atom states
+    graph -> stereo input (R/S merged unless ``chirality``; ``layers/chirality.py``)
+          -> encode: D-MPNN over directed bonds (Chemprop's encoder) -> atom states
           -> R × radial interaction over all atom pairs within the cutoff (3D geometry)
+          -> [``chirality``: per-atom pseudoscalars from triple products: SE(3), not E(3)]
           -> readout (norm/sum/mean over atoms, + optional RDKit descriptors) -> MLP head
 
 ``egnn`` (the first version, kept for comparison and old checkpoints):
@@ -12,9 +14,10 @@
           -> L × invariant message passing -> readout -> MLP head
 
 In both, the symmetry mode only changes the geometric edge encoding: ``equivariant`` uses
-distances (S_N × E(3)-invariant); ``none``/``augment`` use raw Cartesian components with
-the same feature count (S_N-invariant only). Parameter counts are identical across modes
-and geometries, so comparisons measure the prior, not capacity.
+distances (S_N × E(3)-invariant, or S_N × SE(3) with ``chirality``); ``none``/``augment``
+use raw Cartesian components with the same feature count (S_N-invariant only). Parameter
+counts are identical across modes and geometries, so comparisons measure the prior, not
+capacity.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from gdl_molprop.data.chem import ATOM_FEATURES, BOND_FEATURES
+from gdl_molprop.data.features import ATOM_FEATURES, BOND_FEATURES
 from gdl_molprop.layers import (
     CartesianEncoding,
     DirectedBondEncoder,
@@ -35,6 +38,7 @@ from gdl_molprop.layers import (
     NoGeometry,
     RadialInteraction,
 )
+from gdl_molprop.layers.chirality import ChiralityInteraction, StereoInput
 from gdl_science.blueprint import Blueprint, MLPHead
 from gdl_science.graphs import GraphBatch
 
@@ -65,6 +69,7 @@ class MolPropNet(nn.Module):
         radial_layers: int = 1,
         radial_width: int = 64,
         descriptors: int = 0,
+        chirality: bool = False,
         atom_features: int = ATOM_FEATURES,
         bond_features: int = BOND_FEATURES,
     ) -> None:
@@ -72,13 +77,13 @@ class MolPropNet(nn.Module):
         if architecture == "hybrid":
             stages = self._hybrid(
                 atom_features, bond_features, width, depth, radial_layers, radial_width,
-                num_rbf, cutoff, equivariant, readout, dropout, descriptors,
+                num_rbf, cutoff, equivariant, readout, dropout, descriptors, chirality,
             )  # fmt: skip
             head_in = width + descriptors
             activation = "relu"
         else:
-            if readout == "norm":
-                raise ValueError("readout 'norm' needs architecture 'hybrid'")
+            if readout == "norm" or chirality:
+                raise ValueError("readout 'norm' and chirality need architecture 'hybrid'")
             stages = self._egnn(
                 atom_features, bond_features, width, num_layers, num_rbf, cutoff, geometry,
                 equivariant, readout, dropout,
@@ -93,15 +98,18 @@ class MolPropNet(nn.Module):
     @staticmethod
     def _hybrid(
         atom_features, bond_features, width, depth, radial_layers, radial_width, num_rbf,
-        cutoff, equivariant, readout, dropout, descriptors,
+        cutoff, equivariant, readout, dropout, descriptors, chirality,
     ) -> list[tuple[str, nn.Module]]:  # fmt: skip
         stages: list[tuple[str, nn.Module]] = [
-            ("encode", DirectedBondEncoder(atom_features, bond_features, width, depth, dropout))
+            ("stereo", StereoInput(atom_features, bond_features, chirality)),
+            ("encode", DirectedBondEncoder(atom_features, bond_features, width, depth, dropout)),
         ]
         geometry = "distance" if equivariant else "cartesian"
         for i in range(radial_layers):
             layer = RadialInteraction(width, num_rbf, cutoff, geometry, radial_width)
             stages.append((f"radial{i}", layer))
+        if chirality:
+            stages.append(("chirality", ChiralityInteraction(width, cutoff)))
         stages.append(("readout", HybridReadout(width, readout, descriptors)))
         return stages
 

@@ -5,31 +5,32 @@ augmentation seed: passed through ``**base_kwargs``), builds the network through
 ``build_network(equivariant)``, runs ``check_symmetry`` on a copy and keeps best.ckpt
 by ``selection_metric``. This module adds only what is molecular.
 
-Hyperparameters are primitives only (numbers, strings, lists of strings/floats), so a
-checkpoint reloads with ``weights_only=True``. The preparation settings (geometry,
-hydrogens, conformers, force field, descriptors, ...) are part of them: ``predict``
+Hyperparameters are primitives only (numbers, strings, lists, a dict of them), so a
+checkpoint reloads with ``weights_only=True``. The preparation settings are one of them,
+``prep`` (the data module's ``PrepSettings`` as a dict, linked by the CLI): ``predict``
 prepares new molecules exactly as the training data were, from the checkpoint alone.
-The data module supplies task names, target scaling and preparation settings through
-CLI links.
+The data module also supplies task names, task type and target scaling through links.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torchmetrics
 from torch import nn
 
 from gdl_molprop.data.batching import prepare_graphs
-from gdl_molprop.data.chem import DESCRIPTOR_NAMES, PrepSettings
+from gdl_molprop.data.features import DESCRIPTOR_NAMES
+from gdl_molprop.data.settings import PrepSettings
+from gdl_molprop.groups import spatial_group
 from gdl_molprop.metrics import task_metrics
 from gdl_molprop.model import MolPropNet
 from gdl_molprop.plots import prediction_plot
 from gdl_science.graphs import GraphBatch
-from gdl_science.symmetry import E3Group, NodePermutationGroup, ProductGroup
+from gdl_science.symmetry import NodePermutationGroup, ProductGroup
 from gdl_science.symmetry.group import product_action
 from gdl_science.training import (
     GDLTask,
@@ -56,7 +57,12 @@ CHECK_SMILES = (
 
 
 class MolPropTask(GDLTask):
-    """Molecular property prediction (regression or binary classification, multi-task)."""
+    """Molecular property prediction (regression or binary classification, multi-task).
+
+    chirality: False: the model's group is S_N × E(3) (mirror images get the same
+    prediction); True: S_N × SE(3) (R/S features and a reflection-sensitive 3D stage;
+    for properties that differ between enantiomers). ``layers/chirality.py``.
+    """
 
     def __init__(
         self,
@@ -65,29 +71,22 @@ class MolPropTask(GDLTask):
         target_mean: list[float] | None = None,
         target_std: list[float] | None = None,
         architecture: Literal["hybrid", "egnn"] = "hybrid",
-        width: int = 64,
+        width: int = 300,
         depth: int = 3,
         radial_layers: int = 1,
         radial_width: int = 64,
         num_layers: int = 3,
         num_rbf: int = 24,
-        readout: Literal["sum", "mean", "norm"] = "sum",
-        head_hidden: int = 64,
-        dropout: float = 0.0,
-        geometry: Literal["3d", "2d"] = "3d",
-        cutoff: float = 5.0,
-        hydrogens: bool = False,
-        num_conformers: int = 1,
-        conformer_seed: int = 0,
-        max_heavy_atoms: int = 100,
-        forcefield: Literal["mmff", "none"] = "mmff",
-        fallback_2d: bool = False,
-        descriptors: bool = False,
-        embed_hydrogens: bool = True,
+        readout: Literal["sum", "mean", "norm"] = "norm",
+        head_hidden: int = 300,
+        dropout: float = 0.1,
+        chirality: bool = False,
+        prep: dict[str, Any] | None = None,
         smiles_column: str = "smiles",
+        warmup_steps: int = 100,
         **base_kwargs,
     ) -> None:
-        super().__init__(**base_kwargs)
+        super().__init__(warmup_steps=warmup_steps, **base_kwargs)
 
     def configure(self) -> None:
         h = self.hparams
@@ -101,8 +100,9 @@ class MolPropTask(GDLTask):
         # Buffers so they move with the module; also restated in hparams for readability.
         self.register_buffer("y_mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("y_std", torch.tensor(std, dtype=torch.float32), persistent=False)
-        self.geometry = h.geometry
-        self.cutoff = h.cutoff
+        self.prep_settings = PrepSettings.from_hparams(h.prep)
+        self.geometry = self.prep_settings.geometry
+        self.cutoff = self.prep_settings.cutoff
         self.test_store = PredictionStore()  # (preds, targets) of test, all DDP ranks
 
     def build_network(self, equivariant: bool) -> nn.Module:
@@ -112,8 +112,8 @@ class MolPropTask(GDLTask):
             width=h.width,
             num_layers=h.num_layers,
             num_rbf=h.num_rbf,
-            cutoff=h.cutoff,
-            geometry=h.geometry,
+            cutoff=self.cutoff,
+            geometry=self.geometry,
             equivariant=equivariant,
             readout=h.readout,
             head_hidden=h.head_hidden,
@@ -122,22 +122,8 @@ class MolPropTask(GDLTask):
             depth=h.depth,
             radial_layers=h.radial_layers,
             radial_width=h.radial_width,
-            descriptors=len(DESCRIPTOR_NAMES) if h.descriptors else 0,
-        )
-
-    @property
-    def prep_settings(self) -> PrepSettings:
-        h = self.hparams
-        return PrepSettings(
-            geometry=h.geometry,
-            hydrogens=h.hydrogens,
-            num_conformers=h.num_conformers,
-            seed=h.conformer_seed,
-            max_heavy_atoms=h.max_heavy_atoms,
-            forcefield=h.forcefield,
-            fallback_2d=h.fallback_2d,
-            descriptors=h.descriptors,
-            embed_hydrogens=h.embed_hydrogens,
+            descriptors=len(DESCRIPTOR_NAMES) if self.prep_settings.descriptors else 0,
+            chirality=h.chirality,
         )
 
     def selection_metric(self) -> SelectionMetric:
@@ -177,9 +163,11 @@ class MolPropTask(GDLTask):
         return StepOutput(loss, preds.detach(), target, batch_size=batch.num_graphs)
 
     def random_transform(self, batch: GraphBatch, generator: torch.Generator) -> GraphBatch:
-        """``augment``: one random rotation/reflection + translation and atom permutation."""
+        """``augment``: one random rigid motion (a rotation, with a reflection half of the
+        time unless ``chirality``) + translation, and an atom permutation."""
         if batch.pos is not None:
-            batch = E3Group.act_on_graph(E3Group().sample(generator), batch)
+            group = spatial_group(self.hparams.chirality)
+            batch = group.act_on_graph(group.sample(generator), batch)
         perm = NodePermutationGroup(batch.batch).sample(generator)
         return NodePermutationGroup.act_on_graph(perm, batch)
 
@@ -221,11 +209,13 @@ class MolPropTask(GDLTask):
 
     # ----- symmetry ----------------------------------------------------------------
     def symmetry_check(self, input_path: str | None, dtype: torch.dtype) -> SymmetryCheck:
-        """Invariance of the predictions under S_N × E(3) (S_N only for 2D graphs).
+        """Invariance of the predictions under S_N × E(3), or S_N × SE(3) with
+        ``chirality`` (S_N only for 2D graphs); the group's name is printed.
 
-        Elements: atom permutations (reversal + random, within each molecule) and E(3)
-        isometries (a 90° rotation, a random rotation, a mirror, a roto-reflection with
-        translation, a pure translation, a random element), singly and combined.
+        Elements: atom permutations (reversal + random, within each molecule) and rigid
+        motions (E(3): a 90° rotation, a random rotation, a mirror, a roto-reflection with
+        translation, a pure translation, a random element; SE(3): those without a mirror,
+        and a random rotation with translation), singly and combined.
         """
         batch = prepare_graphs(self, input_path, CHECK_SMILES, limit=8).to("cpu", dtype)
         perms = NodePermutationGroup(batch.batch)
@@ -233,6 +223,7 @@ class MolPropTask(GDLTask):
             return SymmetryCheck(
                 self.predict_values, perms, batch, NodePermutationGroup.act_on_graph
             )
-        group = ProductGroup(perms, E3Group())
-        action = product_action(NodePermutationGroup.act_on_graph, E3Group.act_on_graph)
+        spatial = spatial_group(self.hparams.chirality)
+        group = ProductGroup(perms, spatial)
+        action = product_action(NodePermutationGroup.act_on_graph, spatial.act_on_graph)
         return SymmetryCheck(self.predict_values, group, batch, action)

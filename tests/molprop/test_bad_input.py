@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
-from gdl_molprop.data.chem import PrepSettings, prepare_smiles
+from gdl_molprop.data.chem import prepare_smiles
+from gdl_molprop.data.settings import PrepSettings
 from gdl_molprop.datamodule import MolPropDataModule
 
 from .conftest import GOOD_ROWS, write_csv
@@ -26,17 +27,17 @@ def messy_csv(tmp_path: Path) -> Path:
 
 
 def test_text_targets_are_masked_and_counted(messy_csv, capsys):
-    dm = MolPropDataModule(path=str(messy_csv), geometry="2d", cache_dir="none")
+    dm = MolPropDataModule(path=str(messy_csv), prep=PrepSettings(geometry="2d"), cache_dir="none")
     assert dm.task_names == ["logS"]
     err = capsys.readouterr().err
     assert "2 row(s) with a non-numeric target, masked" in err
     assert "line 3 (id=phenol): non-numeric target 'logS'='>10'" in err
-    records = dm._table()
+    records = dm.table().records
     assert math.isnan(records[1].targets[0]) and dm.non_numeric_rows == 2
 
 
 def test_conflicting_duplicates_warn_with_a_count(messy_csv, capsys):
-    dm = MolPropDataModule(path=str(messy_csv), geometry="2d", cache_dir="none")
+    dm = MolPropDataModule(path=str(messy_csv), prep=PrepSettings(geometry="2d"), cache_dir="none")
     dm.task_names  # noqa: B018 - reads the table
     err = capsys.readouterr().err
     assert "warning:" in err and "1 molecule(s) appear more than once" in err
@@ -60,11 +61,12 @@ def test_fit_on_a_messy_table_succeeds(messy_csv, tmp_path, capsys):
 
 
 def test_no_forcefield_molecule_falls_back_to_2d(monkeypatch):
-    import gdl_molprop.data.chem as chem
+    import gdl_molprop.data.conformers as conformers
 
-    monkeypatch.setattr(chem, "optimise_conformers", lambda mol_h: None)
-    strict = prepare_smiles("CCO", PrepSettings())
+    monkeypatch.setattr(conformers, "optimise_conformers", lambda mol_h: None)
+    mmff = PrepSettings(forcefield="mmff", embed_hydrogens=True, fallback_2d=False)
+    strict = prepare_smiles("CCO", mmff)
     assert strict.status == "no_forcefield"
-    kept = prepare_smiles("CCO", PrepSettings(fallback_2d=True))
+    kept = prepare_smiles("CCO", PrepSettings(forcefield="mmff", embed_hydrogens=True))
     assert kept.status == "ok" and "2d_only" in kept.note.split(";")
     assert "no_forcefield" in kept.note and kept.conformers.shape[0] == 0

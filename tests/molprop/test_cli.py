@@ -93,7 +93,7 @@ def test_predict_csv_with_bad_rows(fitted, mixed_csv, tmp_path):
     assert by_id["with_name"]["status"] == "invalid_smiles"
     assert by_id["metal"]["status"] == "unsupported_element"
     assert by_id["sodium_benzoate"]["status"] == "ok"
-    assert "largest_fragment" in by_id["sodium_benzoate"]["note"]
+    assert "parent_fragment" in by_id["sodium_benzoate"]["note"]
     ok = [r for r in rows if r["status"] == "ok"]
     assert len(ok) == 13 and all(-15 < float(r["SOL_pred"]) < 5 for r in ok)
     errors = read_table(out.with_name("preds.csv.errors.tsv"))
@@ -198,6 +198,41 @@ def test_bad_input_exits_2_with_one_line(fitted, tmp_path, mixed_csv, capsys):
     # (a text target cell is masked with a note, not an error: see test_bad_input.py)
 
 
+def test_predict_never_overwrites_a_model(fitted, tmp_path, mixed_csv, capsys):
+    """--output equal to the checkpoint, the ensemble manifest, its folder or a member of
+    it is refused with exit 2 and one line, and the model file is left as it was."""
+    import shutil
+
+    from gdl_science.io.ensemble_manifest import EnsembleMember, write_manifest
+
+    ckpt = tmp_path / "model.ckpt"
+    shutil.copy(fitted, ckpt)
+    folder = tmp_path / "ens"
+    (folder / "member_0").mkdir(parents=True)
+    member = folder / "member_0" / "best.ckpt"
+    shutil.copy(fitted, member)
+    manifest = folder / "ensemble.json"
+    write_manifest(
+        manifest, 1, [EnsembleMember(0, "member_0/best.ckpt", "member_0/best.ckpt", "val/loss",
+                                     0.5, "s")],
+    )  # fmt: skip
+    before = {p: p.read_bytes() for p in (ckpt, member, manifest)}
+    for checkpoint, output in [
+        (ckpt, ckpt),
+        (manifest, manifest),
+        (folder, manifest),
+        (manifest, member),
+        (folder, member),
+    ]:
+        code, _, err = in_process(
+            capsys, "predict", "--checkpoint", checkpoint, "--input", mixed_csv,
+            "--output", output,
+        )  # fmt: skip
+        lines = [x for x in err.strip().splitlines() if x.startswith("gdl-molprop")]
+        assert code == 2 and len(lines) == 1 and str(output) in lines[0], err[-1500:]
+    assert all(p.read_bytes() == b for p, b in before.items())
+
+
 def test_default_config_runs(tmp_path, capsys):
     code, _, err = in_process(
         capsys,
@@ -265,7 +300,7 @@ def test_multitask_classification_on_2d_graphs(tmp_path, capsys):
         "classification",
         "--data.split",
         "column",
-        "--data.geometry",
+        "--data.prep.geometry",
         "2d",
         "--data.limit",
         "null",
@@ -291,7 +326,8 @@ def test_multitask_classification_on_2d_graphs(tmp_path, capsys):
     # `test` draws ROC curves (AUROC in the titles) beside its logs
     code, _, err = in_process(
         capsys, "test", "--config", CONFIGS / "small.yaml", "--data.path", path,
-        "--data.task_type", "classification", "--data.split", "column", "--data.geometry", "2d",
+        "--data.task_type", "classification", "--data.split", "column",
+        "--data.prep.geometry", "2d",
         "--data.limit", "null", "--trainer.default_root_dir", tmp_path / "test",
         "--ckpt_path", ckpt,
     )  # fmt: skip

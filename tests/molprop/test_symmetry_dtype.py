@@ -16,7 +16,7 @@ from gdl_science.symmetry import tolerance
 @pytest.mark.parametrize("geometry", ["2d", "3d"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_check_symmetry_leaves_the_task_in_its_dtype(geometry, dtype):
-    task = MolPropTask(geometry=geometry, width=16, head_hidden=16, radial_width=16)
+    task = MolPropTask(prep={"geometry": geometry}, width=16, head_hidden=16, radial_width=16)
     task.train()
     before = {k: v.clone() for k, v in task.state_dict().items()}
     report = task.check_symmetry(None, dtype)

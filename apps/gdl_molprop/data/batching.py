@@ -11,10 +11,11 @@ from itertools import islice
 
 import torch
 
-from gdl_molprop.data.chem import PreparedMolecule, PrepSettings
+from gdl_molprop.data.chem import PreparedMolecule
 from gdl_molprop.data.featurize import conformer_count, molecule_graph
 from gdl_molprop.data.pipeline import MoleculeSource, prepare_many
 from gdl_molprop.data.readers import read_records
+from gdl_molprop.data.settings import PrepSettings
 from gdl_science.graphs import GraphBatch
 from gdl_science.io import UserInputError
 

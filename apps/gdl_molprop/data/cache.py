@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gdl_molprop.data.chem import PreparedMolecule, PrepSettings
+from gdl_molprop.data.chem import PreparedMolecule
+from gdl_molprop.data.settings import PrepSettings
 
 DEFAULT_CACHE_ENV = "GDL_MOLPROP_CACHE"
 

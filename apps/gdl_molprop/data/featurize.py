@@ -20,7 +20,8 @@ import math
 import numpy as np
 import torch
 
-from gdl_molprop.data.chem import BOND_FEATURES, PreparedMolecule
+from gdl_molprop.data.chem import PreparedMolecule
+from gdl_molprop.data.features import BOND_FEATURES
 from gdl_science.graphs import GraphBatch
 
 

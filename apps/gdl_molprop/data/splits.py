@@ -1,10 +1,12 @@
-"""Train/val/test splits: random, Bemis–Murcko scaffold (balanced), k-fold (a ``split``
-column is parsed by the core's ``column_split``).
+"""Train/val/test splits: random, Bemis–Murcko scaffold (balanced), k-fold, or a ``split``
+column (parsed by the core's ``column_split``); ``assign_splits`` picks one.
 
 All functions take and return row indices, are seeded, and never look at the targets.
-The scaffold split follows Chemprop's ``scaffold_balanced``: scaffold sets larger than
-half the val/test size go to train first, the rest are shuffled, then sets fill train,
-val and test in turn, so no scaffold is shared between two splits.
+Scaffolds are computed on the parent molecule (``standardize.parent_molecule``), so a
+salt and its free base are one scaffold group. The scaffold split follows Chemprop's
+``scaffold_balanced``: scaffold sets larger than half the val/test size go to train
+first, the rest are shuffled, then sets fill train, val and test in turn, so no
+scaffold is shared between two splits.
 """
 
 from __future__ import annotations
@@ -16,18 +18,21 @@ import numpy as np
 from rdkit import Chem
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from gdl_science.training import split_indices
+from gdl_molprop.data.standardize import parent_molecule
+from gdl_science.training import column_split, split_indices
 
 Split = tuple[list[int], list[int], list[int]]
 
 
 def scaffold_of(smiles: str) -> str:
-    """Bemis–Murcko scaffold SMILES; unparsable SMILES are their own group (the raw text)."""
+    """Bemis–Murcko scaffold SMILES of the parent molecule; unparsable SMILES are their
+    own group (the raw text)."""
     mol = Chem.MolFromSmiles(smiles.strip()) if smiles.strip() else None
     if mol is None:
         return f"unparsed:{smiles}"
     try:
-        return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
+        parent, _ = parent_molecule(mol)
+        return MurckoScaffold.MurckoScaffoldSmiles(mol=parent, includeChirality=False)
     except Exception:  # RDKit can fail on exotic valences; treat as its own scaffold
         return f"unparsed:{smiles}"
 
@@ -104,3 +109,39 @@ def kfold_split(
     else:
         tr, va, _ = scaffold_split([scaffolds[i] for i in rest], val_fraction, 0.0, seed + 1)
     return [rest[i] for i in tr], [rest[i] for i in va], test
+
+
+def assign_splits(
+    smiles: Sequence[str],
+    split_labels: Sequence[str | None],
+    where: Sequence[str],
+    strategy: str,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    num_folds: int = 0,
+    fold: int = 0,
+) -> list[int]:
+    """0 (train), 1 (val) or 2 (test) per row, by ``strategy`` (random, scaffold, column)
+    or, with ``num_folds > 1``, fold ``fold`` of a (scaffold) k-fold split as the test set.
+
+    where: "file line N" per row, for the column split's error messages.
+    """
+    n = len(smiles)
+    if num_folds > 1:
+        scaffolds = [scaffold_of(s) for s in smiles] if strategy == "scaffold" else None
+        train, val, test = kfold_split(n, num_folds, fold, val_fraction, seed, scaffolds)
+    elif strategy == "column":
+        train, val, test = column_split(list(split_labels), list(where))
+    elif strategy == "scaffold":
+        scaffolds = [scaffold_of(s) for s in smiles]
+        train, val, test = scaffold_split(scaffolds, val_fraction, test_fraction, seed)
+    else:
+        train, val, test = random_split(n, val_fraction, test_fraction, seed)
+    assert len(train) + len(val) + len(test) == n, "split must cover every row once"
+    assign = [0] * n
+    for i in val:
+        assign[i] = 1
+    for i in test:
+        assign[i] = 2
+    return assign

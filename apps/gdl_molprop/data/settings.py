@@ -1,0 +1,76 @@
+"""How molecules are prepared: the one declaration of the preparation settings.
+
+``PrepSettings`` is the data module's ``prep`` argument (``--data.prep.geometry 2d``,
+``data: prep: {...}`` in YAML). The CLI links it, as a plain dict, into the task's
+``prep`` hyperparameter, so a checkpoint alone prepares new molecules exactly as the
+training data were (``predict``, ``check-symmetry``). Adding a setting means adding one
+field here; nothing else declares or copies them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+# Bump when preparation or features change, so stale cache entries are never reused.
+# 3: rdMolStandardize parent molecule; CIP R/S atom and E/Z bond stereo features.
+PREP_VERSION = 3
+FORCEFIELDS = ("mmff", "none")
+
+
+@dataclass(frozen=True)
+class PrepSettings:
+    """Molecule preparation (part of the cache key and of the checkpoint).
+
+    The defaults are the recommended ones (``configs/molprop/default.yaml`` repeats them).
+    """
+
+    # "3d": embed ETKDGv3 conformers; "2d": bond graph only, no RDKit 3D work.
+    geometry: Literal["3d", "2d"] = "3d"
+    # Radius (Å) of the 3D pair graph; graphs are built after the cache, so not in its key.
+    cutoff: float = 5.0
+    # Keep explicit hydrogens as graph nodes (they are always added for MMFF embedding).
+    hydrogens: bool = False
+    # Conformers per molecule; training draws one per visit, predict averages over all.
+    num_conformers: int = 1
+    # ETKDG random seed (conformer i uses seed + i), fixed so runs are reproducible.
+    conformer_seed: int = 0
+    # Larger molecules get status ``too_large``.
+    max_heavy_atoms: int = 100
+    # ETKDG attempts before the random-coordinate retry.
+    max_attempts: int = 3
+    # "mmff": MMFF94 (UFF where MMFF lacks parameters) after ETKDG; "none": ETKDG as is.
+    forcefield: Literal["mmff", "none"] = "none"
+    # A molecule that cannot be embedded is kept as a bond graph (note ``2d_only``).
+    fallback_2d: bool = True
+    # Also compute RDKit's 2D descriptors (``features.DESCRIPTOR_NAMES``) per molecule.
+    descriptors: bool = False
+    # Embed with explicit hydrogens; False embeds the heavy-atom graph (needs forcefield none).
+    embed_hydrogens: bool = False
+
+    def key(self) -> str:
+        """A short stable hash of what the cached entries depend on (the cache folder)."""
+        payload = {**asdict(self), "version": PREP_VERSION}
+        payload.pop("cutoff")
+        return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+    def as_hparams(self) -> dict[str, Any]:
+        """Primitive values only, for the checkpoint (reloads with weights_only=True)."""
+        return asdict(self)
+
+    @classmethod
+    def from_hparams(cls, values: dict[str, Any] | None) -> PrepSettings:
+        """Settings from a checkpoint's ``prep`` dict; unknown keys are a clear error."""
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown preparation settings {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+
+def as_settings(value: PrepSettings | dict[str, Any] | None) -> PrepSettings:
+    """A PrepSettings from itself, a dict (YAML, hparams) or None (the defaults)."""
+    return value if isinstance(value, PrepSettings) else PrepSettings.from_hparams(value)
