@@ -196,6 +196,8 @@ def test_doc_command_parses(command: DocCommand):
         ("medseg", "check-symmetry --checkpoint b.ckpt --dtype float16"),
         ("molprop", "crossval --folds 5 --output cv.md -- --config configs/molprop/default.yaml "
                     "--data.pth mols.csv"),
+        ("dna", "prior-report --config configs/dna/default.yaml --model.headd strand "
+                "--output prior/"),  # the fit arguments a command passes through
         ("dna", "fit ... --model.symmetry none"),
     ],
 )
