@@ -135,14 +135,20 @@ def run(apps: list[str], factors: list[int]) -> list[dict]:
     return rows
 
 
-def write_report(rows: list[dict], name: str = "scale_predict") -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write_report(
+    rows: list[dict],
+    name: str = "scale_predict",
+    results: Path = RESULTS,
+    args: list[str] | None = None,
+) -> None:
+    results.mkdir(parents=True, exist_ok=True)
     meta = {
-        "command": "python benchmarks/scale_predict.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/scale_predict.py "
+        + " ".join(sys.argv[1:] if args is None else args),
         "machine": f"{os.cpu_count()} CPU cores",
         "date": time.strftime("%Y-%m-%d"),
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (results / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         f"Command: `{meta['command']}` ({meta['machine']}, {meta['date']}). Wall time "
         "includes process start-up and model loading; the marginal rate (extra records over "
@@ -162,24 +168,25 @@ def write_report(rows: list[dict], name: str = "scale_predict") -> None:
             f"{r['records_per_s']:.1f} | {marginal} | {r['peak_rss_mib']:.0f} |"
         )
         previous[r["app"]] = r
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (results / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the Markdown table from the saved JSON"
     )
     parser.add_argument("--apps", nargs="+", default=list(BASE), choices=list(BASE))
     parser.add_argument("--factors", nargs="+", type=int, default=[1, 10, 100])
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the report")
+    args = parser.parse_args(argv)
     if args.report_only:
         saved = json.loads((RESULTS / "scale_predict.json").read_text())
         sys.argv = ["", *saved["meta"]["command"].split()[2:]]
         write_report(saved["rows"])
         return
     sys.path.insert(0, str(REPO))
-    write_report(run(args.apps, args.factors))
+    write_report(run(args.apps, args.factors), results=args.results, args=argv)
 
 
 if __name__ == "__main__":
