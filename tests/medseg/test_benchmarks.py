@@ -66,3 +66,21 @@ def test_large_volume_benchmark_smoke(tmp_path):
     assert all(r["wall_s"] > 0 for r in result["rows"])
     assert [r.get("extrapolated", False) for r in result["rows"]] == [False] * 4 + [True] * 2
     assert "| 70x80x40 | 0.0 |" in (tmp_path / "lv.md").read_text()
+
+
+def test_vs_nnunet_benchmark_smoke(tmp_path, phantom_dataset, monkeypatch):
+    """4 phantom cases, half a minute of training per tool: nnU-Net v2, MONAI and ours run
+    on one split and are scored by our evaluate (skipped if their venv cannot be built)."""
+    bench = _load("medseg_vs_nnunet")
+    try:
+        bench.ensure_venv()
+    except bench.VenvError as err:
+        pytest.skip(f"nnU-Net/MONAI venv cannot be built here: {err}")
+    monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
+    bench.main(["--data", str(phantom_dataset), "--budget", "0.5", "--work", str(tmp_path / "w"),
+                "--out", str(tmp_path), "--name", "vs"])
+    rows = json.loads((tmp_path / "vs.json").read_text())["rows"]
+    assert [r["row"].split()[0] for r in rows] == ["gdl-medseg", "nnU-Net", "MONAI"]
+    for r in rows:
+        assert 0 <= r["heldout"]["dice_mean"] <= 1 and r["fit_wall_s"] > 0
+    assert "| nnU-Net v2 3d_fullres |" in (tmp_path / "vs.md").read_text()

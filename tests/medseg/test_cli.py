@@ -13,8 +13,11 @@ import nibabel as nib
 import numpy as np
 import pytest
 from gdl_medseg.cli import SPEC
+from gdl_medseg.postprocess import apply_lcc
+from gdl_medseg.task import MedSegTask
 
 from gdl_science.cli import run_app
+from gdl_science.io import load_task
 
 from .conftest import run_cli as cli
 
@@ -45,8 +48,9 @@ def predicted(trained, phantom_dataset, tmp_path_factory) -> tuple[Path, Path, o
     return inputs, out, res
 
 
-def test_predict_writes_nifti_in_original_geometry(predicted) -> None:
+def test_predict_writes_nifti_in_original_geometry(predicted, trained) -> None:
     inputs, out, res = predicted
+    lcc = list(load_task(MedSegTask, trained).hparams.get("lcc_labels") or [])
     assert res.returncode == 0, res.stderr[-2000:]
     images = sorted(inputs.glob("phantom_*_0000.nii.gz"))
     assert len(images) == 4
@@ -62,8 +66,11 @@ def test_predict_writes_nifti_in_original_geometry(predicted) -> None:
         probs = nib.load(out / f"{case}_probabilities.nii.gz")
         assert probs.shape == (*image.shape, 4)
         np.testing.assert_allclose(np.asarray(probs.dataobj).sum(-1), 1.0, atol=1e-4)
-        # The label map is the argmax of the written probabilities, voxel for voxel.
-        assert np.array_equal(np.asarray(probs.dataobj).argmax(-1), np.asarray(pred.dataobj))
+        # The label map is the argmax of the written probabilities, voxel for voxel, after
+        # the largest-component post-processing that fit decided (``lcc_labels``).
+        argmax = np.asarray(probs.dataobj).argmax(-1)
+        expected = apply_lcc(argmax, lcc) if lcc else argmax
+        assert np.array_equal(expected, np.asarray(pred.dataobj))
     assert orientations == {("R", "A", "S"), ("L", "P", "S")}  # both stored orientations seen
 
 

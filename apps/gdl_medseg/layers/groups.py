@@ -55,7 +55,7 @@ class GridGroup(OctahedralGroup):
         return len(self._elements)
 
     def describe(self, g: torch.Tensor) -> str:
-        return f"{self.name}[{self.index(g)}]={g.tolist()}"
+        return str(g.tolist())  # the matrix: check-symmetry's report lists one per line
 
     @cached_property
     def inverse_products(self) -> torch.Tensor:

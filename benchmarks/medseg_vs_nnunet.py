@@ -1,0 +1,293 @@
+"""gdl-medseg side by side with nnU-Net v2 and MONAI: same split, same wall budget, CPU.
+
+On MSD Hippocampus (``../shared/data/hippocampus``) with the held-out split of
+``medseg_hippocampus.py`` (seed 0: 20% of the cases never seen by any fit):
+- **ours**: ``gdl-medseg fit --config configs/medseg/default.yaml --data.path TRAIN``
+  with ``--trainer.max_time`` = the budget; ``predict`` the held-out cases;
+- **nnU-Net v2** (2.8.1): ``nnUNetv2_plan_and_preprocess -c 3d_fullres`` on the same
+  training cases, ``splits_final.json`` = our datamodule's train/validation split (fold
+  0), then ``nnUNetv2_train 3d_fullres 0`` on the CPU with a trainer variant
+  ``nnUNetTrainer_GDLBudget``: nnU-Net's trainer, but with short epochs (25 iterations)
+  whose poly learning rate follows the elapsed share of the budget and a stop when the
+  budget ends (nnU-Net's own schedule needs its 1000 epochs); its final validation is
+  skipped (the held-out cases are what we score). ``nnUNetv2_predict`` (with its default
+  mirroring test-time augmentation) on the held-out cases;
+- **MONAI** (1.6.1): ``medseg_vs_nnunet_monai.py`` (DynUNet + DiceCELoss +
+  sliding_window_inference) on the same split and budget.
+Every row is scored by *our* ``gdl-medseg evaluate``. The fits run one after another,
+each with ``--threads`` torch threads (and nnU-Net's augmentation in the main process).
+
+The competitors live in their own venv (``--venv``, default /work/venvs/nnunet), created
+if missing: torch pinned to the local 2.13.0 CPU wheel first, then nnunetv2 and monai
+(they pull scikit-learn, which must stay out of ours; DESIGN.md 7).
+
+    python benchmarks/medseg_vs_nnunet.py [--budget 45] [--rows ours,nnunet,monai]
+
+Writes benchmarks/results/medseg_vs_nnunet.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+import medseg_hippocampus as hippo  # noqa: E402
+
+from gdl_science.training import split_indices  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+VENV = Path(os.environ.get("GDL_NNUNET_VENV", "/work/venvs/nnunet"))
+TORCH = "2.13.0"
+PACKAGES = ["nnunetv2==2.8.1", "monai==1.6.1"]
+TRAINER = "nnUNetTrainer_GDLBudget"
+TRAINER_CODE = '''"""nnU-Net's trainer under a wall-clock budget (written by gdl-science)."""
+import os
+import time
+
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+
+class nnUNetTrainer_GDLBudget(nnUNetTrainer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget_s = float(os.environ["GDL_NNUNET_BUDGET_S"])
+        self.num_iterations_per_epoch = 25
+        self.num_val_iterations_per_epoch = 5
+        self.num_epochs = 100000
+
+    def on_train_start(self):
+        torch.set_num_threads(int(os.environ.get("GDL_THREADS", "1")))
+        super().on_train_start()
+        self._t0 = time.perf_counter()
+
+    def _fraction(self):
+        return min((time.perf_counter() - self._t0) / self.budget_s, 1.0)
+
+    def on_train_epoch_start(self):
+        super().on_train_epoch_start()
+        for g in self.optimizer.param_groups:  # poly over the budget, not over epochs
+            g["lr"] = self.initial_lr * (1 - self._fraction()) ** 0.9
+
+    def run_training(self):
+        self.on_train_start()
+        while self._fraction() < 1:
+            self.on_epoch_start()
+            self.on_train_epoch_start()
+            outputs = []
+            for _ in range(self.num_iterations_per_epoch):
+                outputs.append(self.train_step(next(self.dataloader_train)))
+                if self._fraction() >= 1:
+                    break
+            self.on_train_epoch_end(outputs)
+            with torch.no_grad():
+                self.on_validation_epoch_start()
+                val = [self.validation_step(next(self.dataloader_val))
+                       for _ in range(self.num_val_iterations_per_epoch)]
+                self.on_validation_epoch_end(val)
+            self.on_epoch_end()
+        self.on_train_end()
+
+    def perform_actual_validation(self, *args, **kwargs):
+        pass
+'''
+
+
+class VenvError(RuntimeError):
+    """The competitors' venv could not be built."""
+
+
+def ensure_venv(venv: Path = VENV) -> Path:
+    """The venv's python, creating the venv if needed (torch pinned first)."""
+    python = venv / "bin" / "python"
+    ok = python.is_file() and subprocess.run(
+        [str(python), "-c", "import nnunetv2, monai, torch; assert torch.__version__.startswith('"
+         + TORCH + "')"], capture_output=True).returncode == 0
+    if not ok:
+        pin = venv.with_name(venv.name + "-constraints.txt")
+        steps = [[sys.executable, "-m", "venv", str(venv)],
+                 [str(python), "-m", "pip", "install", f"torch=={TORCH}"],
+                 [str(python), "-m", "pip", "install", "-c", str(pin), *PACKAGES]]
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        pin.write_text(f"torch=={TORCH}\n")  # never let nnunetv2 pull another torch
+        for cmd in steps:
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise VenvError(f"{' '.join(cmd[:4])}: {res.stderr.strip()[-500:]}")
+    site = subprocess.run([str(python), "-c", "import nnunetv2, os; print(os.path.dirname("
+                           "nnunetv2.__file__))"], capture_output=True, text=True, check=True)
+    variants = Path(site.stdout.strip()) / "training" / "nnUNetTrainer" / "variants"
+    (variants / "gdl_budget.py").write_text(TRAINER_CODE)
+    return python
+
+
+def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path,
+               budget_s: float, threads: int) -> dict:
+    bin_ = python.parent
+    raw, pre, res = work / "nnUNet_raw", work / "nnUNet_preprocessed", work / "nnUNet_results"
+    ds = raw / "Dataset004_Hippocampus"
+    if ds.exists():
+        shutil.rmtree(ds)
+    shutil.copytree(train_ds, ds, symlinks=True)
+    meta = json.loads((train_ds / "dataset.json").read_text())
+    meta["numTraining"] = len(list((ds / "labelsTr").glob("*.nii.gz")))
+    (ds / "dataset.json").write_text(json.dumps(meta, indent=1))
+    env = {**os.environ, "nnUNet_raw": str(raw), "nnUNet_preprocessed": str(pre),
+           "nnUNet_results": str(res), "nnUNet_n_proc_DA": "0", "nnUNet_compile": "f",
+           "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "GDL_THREADS": str(threads), "GDL_NNUNET_BUDGET_S": str(budget_s)}
+
+    def run(*cmd: str) -> float:
+        t0 = time.perf_counter()
+        r = subprocess.run([str(bin_ / cmd[0]), *cmd[1:]], env=env, capture_output=True,
+                           text=True)
+        (work / f"{cmd[0]}.log").write_text(r.stdout + r.stderr)
+        if r.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {r.stderr[-2000:]}")
+        return time.perf_counter() - t0
+
+    prep = run("nnUNetv2_plan_and_preprocess", "-d", "4", "-c", "3d_fullres", "-np", "1")
+    splits = [{"train": split["train"], "val": split["val"]}]
+    (pre / ds.name / "splits_final.json").write_text(json.dumps(splits, indent=1))
+    fit = run("nnUNetv2_train", "4", "3d_fullres", "0", "-tr", TRAINER, "-device", "cpu")
+    out = work / "pred_nnunet"
+    wall = run("nnUNetv2_predict", "-i", str(held), "-o", str(out), "-d", "4", "-c",
+               "3d_fullres", "-f", "0", "-tr", TRAINER, "-device", "cpu", "-npp", "1",
+               "-nps", "1")
+    log = (work / "nnUNetv2_train.log").read_text()
+    epochs = log.count("Epoch ") - log.count("Epoch time")
+    plans = json.loads((pre / ds.name / "nnUNetPlans.json").read_text())
+    conf = plans["configurations"]["3d_fullres"]
+    return {"row": "nnU-Net v2 3d_fullres", "pred": out, "fit_wall_s": round(fit, 1),
+            "preprocess_s": round(prep, 1), "steps": epochs * 25,
+            "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3),
+            "network": f"nnU-Net plan: patch {conf['patch_size']}, batch {conf['batch_size']}"}
+
+
+def monai_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path,
+              budget_s: float, threads: int) -> dict:
+    out = work / "pred_monai"
+    cmd = [str(python), str(REPO / "benchmarks" / "medseg_vs_nnunet_monai.py"),
+           "--data", str(train_ds), "--train", ",".join(split["train"]),
+           "--val", ",".join(split["val"]), "--heldout", str(held), "--output", str(out),
+           "--budget-s", str(budget_s), "--threads", str(threads)]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    (work / "monai.log").write_text(r.stdout + r.stderr)
+    if r.returncode != 0:
+        raise RuntimeError(f"MONAI row failed: {r.stderr[-2000:]}")
+    return {"row": "MONAI DynUNet", "pred": out, **json.loads(r.stdout.strip().splitlines()[-1])}
+
+
+def ours_row(train_ds: Path, held: Path, work: Path, budget_s: float, env: dict) -> dict:
+    root = work / "fit_ours"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    r = hippo.fit(train_ds, "equivariant", budget_s / 60, root, 1.0, 0, env)
+    out = root / "pred"
+    t0 = time.perf_counter()
+    hippo.run_predict(r["checkpoint"], held, out, env)
+    wall = time.perf_counter() - t0
+    return {"row": "gdl-medseg (default config)", "pred": out, "fit_wall_s": r["fit_wall_s"],
+            "steps": r["steps"], "val_dice_mean": r["val_dice_mean"], "network": r["network"],
+            "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3)}
+
+
+def score(pred: Path, labels: Path, dataset_json: Path, env: dict) -> dict:
+    metrics = pred.with_name(pred.name + ".csv")
+    r = subprocess.run([hippo.CLI, "evaluate", "--pred", str(pred), "--ref", str(labels),
+                        "--output", str(metrics), "--dataset-json", str(dataset_json)],
+                       cwd=REPO, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"evaluate failed: {r.stderr[-2000:]}")
+    return hippo.scores(metrics)
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        f"MSD Hippocampus, {meta['heldout']} held-out cases (seed {meta['seed']}, never seen "
+        f"by any fit); every fit on the same {meta['train']} train / {meta['val']} validation "
+        f"cases, **{meta['budget_min']} min of training each**, one after another, "
+        f"{meta['threads']} torch thread(s) on a shared 2-core CPU (load average at the end "
+        f"{meta['load']:.1f}). Scored by `gdl-medseg evaluate` (HD95: larger one-way 95th "
+        "percentile; empty masks named).",
+        "",
+        "| tool | Dice anterior | Dice posterior | mean Dice | HD95 ant/post (mm) | steps "
+        "| fit wall (s) | predict s/case | network |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        h = r["heldout"]
+        lines.append(
+            f"| {r['row']} | {h['dice_1']:.4f} | {h['dice_2']:.4f} | **{h['dice_mean']:.4f}** "
+            f"| {h['hd95_1']} / {h['hd95_2']}{hippo.empty_note(h)} | {r.get('steps', '?')} | "
+            f"{r['fit_wall_s']} | {r['predict_s_per_case']} | {r['network']} |")
+    lines += ["", f"Command: `{meta['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=hippo.DATA)
+    p.add_argument("--budget", type=float, default=45.0, help="training minutes per tool")
+    p.add_argument("--rows", default="ours,nnunet,monai")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--work", type=Path, default=Path("/tmp/medseg_vs_nnunet"))
+    p.add_argument("--venv", type=Path, default=VENV)
+    p.add_argument("--name", default="medseg_vs_nnunet")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    a = p.parse_args(argv)
+    if not (a.data / "dataset.json").is_file():
+        sys.exit(f"{a.data}: no dataset.json")
+    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads),
+           "GDL_NO_PROGRESS": "1"}
+    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
+    ids = [ids[i] for i in np.random.default_rng(a.seed).permutation(len(ids))]
+    ids = ids[: a.cases] if a.cases else ids
+    n_held = max(1, round(0.2 * len(ids)))
+    held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    # Our datamodule's own train/validation split of the training folder (val 0.2, seed 0).
+    tr, va, _ = split_indices(len(train), 0.2, 0.0, 0)
+    split = {"train": [train[i] for i in tr], "val": [train[i] for i in va]}
+    a.work.mkdir(parents=True, exist_ok=True)
+    train_ds = hippo.link_dataset(a.data, train, a.work / "train")
+    held_ds = hippo.link_dataset(a.data, held, a.work / "heldout")
+    images, labels = held_ds / "imagesTr", held_ds / "labelsTr"
+    budget_s = a.budget * 60
+    rows = []
+    for name in a.rows.split(","):
+        print(f"--- {name}: {a.budget} min", flush=True)
+        if name == "ours":
+            r = ours_row(train_ds, images, a.work, budget_s, env)
+        else:
+            python = ensure_venv(a.venv)
+            fn = nnunet_row if name == "nnunet" else monai_row
+            r = fn(python, train_ds, split, images, a.work, budget_s, a.threads)
+        r["heldout"] = score(r.pop("pred"), labels, a.data / "dataset.json", env)
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+        meta = {"heldout": len(held), "train": len(split["train"]), "val": len(split["val"]),
+                "seed": a.seed, "budget_min": a.budget, "threads": a.threads,
+                "load": os.getloadavg()[0], "command": "python benchmarks/medseg_vs_nnunet.py "
+                + " ".join(argv if argv is not None else sys.argv[1:])}
+        a.out.mkdir(parents=True, exist_ok=True)
+        (a.out / f"{a.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        (a.out / f"{a.name}.md").write_text(markdown(rows, meta))
+    print((a.out / f"{a.name}.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
