@@ -15,7 +15,7 @@ from gdl_dna.task import DNATask
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "configs" / "dna" / "small.yaml")
 TINY = dict(channels=[4, 4], irrep_channels=1, kernel_sizes=[5, 3], dilations=[1, 1],
-            pool_sizes=[3, 1], hidden=[4], sequence_length=60)
+            pool_sizes=[3, 1], hidden=[4], sequence_length=60, kmer=1, trunk_dropout=0.0)
 
 
 def data(n: int = 24, length: int = 60) -> SimpleNamespace:
