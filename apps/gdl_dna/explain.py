@@ -133,7 +133,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out_dir = check_output_path(args.output, [p for p in (args.input, args.genome) if p])
+    inputs = [p for p in (args.input, args.genome) if p]
+    out_dir = check_output_path(args.output, inputs, [args.checkpoint], expect="folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise UserInputError(f"{out_dir}: explain writes a folder; this is a file")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,8 @@ def unique_records(path: str, genome: str | None) -> Iterator[Record]:
 
 
 def predict(args: argparse.Namespace) -> int:
-    output = check_output_path(args.output, [p for p in (args.input, args.genome) if p])
+    inputs = [p for p in (args.input, args.genome) if p]
+    output = check_output_path(args.output, inputs, args.checkpoint, expect="file")
     device = resolve_device(args.device)
     tasks = load_models(args.checkpoint, device)
     stems = tasks[0].spec.output_names()

@@ -7,29 +7,37 @@ taken from the indexed genome: ``flank`` bases either side of the allele with th
 small indels are scored in the same frame (``window`` or ``window + 1`` bases; beyond a
 chromosome end the window is padded with N). With the invariant head the scores are
 RC-symmetric by construction: the variant scored on the reverse-complemented genome
-gives the same effect (tested).
+gives the same effect (tested). A strand-head model (``head: auto`` chose it, or
+``--model.head strand``) scores the genome's + strand, as its checkpoint says.
 
 Output per variant: ``chrom, pos, id, ref, alt`` and, per target ``t``: ``t_ref, t_alt,
 t_diff`` (alt - ref) and ``t_logfc`` (log2 of alt / ref for probabilities; for
 regression outputs only when both are positive, else empty). Bad rows (malformed, REF
 not matching the genome, chromosome missing, allele longer than the window, symbolic
-alleles) go to ``<output>.errors.tsv`` with a reason; the run goes on.
+alleles, a window with a character that is not DNA such as ``-``, a row that is not
+UTF-8, where a truncated file stops) go to ``<output>.errors.tsv`` with a reason; the
+run goes on. By default only rows whose FILTER is ``PASS`` or ``.`` are scored (the
+count skipped is printed); ``--all-filters`` scores every row.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from gdl_dna.data import Genome, encode
-from gdl_dna.data.vcf import Variant, iter_variants
+from gdl_dna.data.alphabet import first_bad_character
+from gdl_dna.data.genome import GenomeReadError
+from gdl_dna.data.vcf import Variant, VariantStream
 from gdl_dna.predict import load_models
 from gdl_dna.task import DNATask
 from gdl_science.cli import Command
+from gdl_science.cli.app import positive_int
 from gdl_science.io import Record, TablePrediction, check_output_path, resolve_device
 
 EPS = 1e-6
@@ -61,21 +69,29 @@ def variant_windows(genome: Genome, v: Variant, window: int) -> AlleleWindows | 
     chrom_length = genome.lengths[v.chrom]
     if end > chrom_length:
         return f"REF {v.chrom}:{v.pos}-{end} runs past the chromosome end ({chrom_length})"
-    found = genome.fetch(v.chrom, start, end).upper()
-    if found != v.ref:
-        return f"REF {v.ref} does not match the genome ({found}) at {v.chrom}:{v.pos}"
     longest = max(len(v.ref), len(v.alt))
     if longest > window:
         return f"allele of {longest} bases does not fit the model's window of {window}"
     flank = (window - longest + 1) // 2  # the same flank for both alleles: same centre
-    return AlleleWindows(
-        allele_window(genome, v.chrom, start, end, v.ref, flank),
-        allele_window(genome, v.chrom, start, end, v.alt, flank),
-    )
+    try:
+        found = genome.fetch(v.chrom, start, end).upper()
+        if found != v.ref:
+            return f"REF {v.ref} does not match the genome ({found}) at {v.chrom}:{v.pos}"
+        windows = AlleleWindows(
+            allele_window(genome, v.chrom, start, end, v.ref, flank),
+            allele_window(genome, v.chrom, start, end, v.alt, flank),
+        )
+    except GenomeReadError as err:
+        return str(err)
+    bad = first_bad_character(windows.ref)
+    if bad is not None:
+        at = start - flank + bad[0] + 1  # 1-based genome position of the character
+        return f"the genome window has {bad[1]!r} at {v.chrom}:{at}, which is not DNA"
+    return windows
 
 
-def variant_records(path: str, genome: Genome, window: int) -> Iterator[Record]:
-    for v in iter_variants(path):
+def variant_records(variants: VariantStream, genome: Genome, window: int) -> Iterator[Record]:
+    for v in variants:
         if v.error is None:
             windows = variant_windows(genome, v, window)
             if isinstance(windows, str):
@@ -123,18 +139,21 @@ def score_variants(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, nargs="+", help="one or more (averaged)")
-    parser.add_argument("--vcf", required=True, help="variants (.vcf or .vcf.gz / bgzip)")
+    parser.add_argument("--vcf", required=True, help="variants (.vcf, gzip or bgzip; not BCF)")
     parser.add_argument("--genome", required=True, help="indexed genome FASTA (.fai)")
     parser.add_argument("--output", required=True, help="effects table (TSV)")
     parser.add_argument(
         "--window", type=int, default=None, help="bases around each variant (default: the model's)"
     )
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--all-filters", action="store_true", help="score every row, not only FILTER PASS or ."
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--device", default="cpu")
 
 
 def run(args: argparse.Namespace) -> int:
-    output = check_output_path(args.output, [args.vcf, args.genome])
+    output = check_output_path(args.output, [args.vcf, args.genome], args.checkpoint, "file")
     tasks = load_models(args.checkpoint, resolve_device(args.device))
     genome = Genome(args.genome)
     window = args.window or tasks[0].sequence_length
@@ -146,11 +165,19 @@ def run(args: argparse.Namespace) -> int:
         row_of=lambda record, row: row,
         noun="variant",
     )
-    return prediction.run(
-        variant_records(args.vcf, genome, window),
+    variants = VariantStream(args.vcf, args.all_filters)
+    code = prediction.run(
+        variant_records(variants, genome, window),
         lambda payloads: score_variants(tasks, payloads),
         args.batch_size,
     )
+    if variants.filtered:
+        print(
+            f"gdl-dna: {variants.filtered} VCF row(s) skipped: FILTER is not PASS or '.' "
+            "(--all-filters scores them)",
+            file=sys.stderr,
+        )
+    return code
 
 
 VARIANT_EFFECT = Command(

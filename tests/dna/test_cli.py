@@ -95,8 +95,8 @@ def test_predict_fasta_writes_ids_and_label_columns_and_reports_bad_records(trai
     with Path(str(out) + ".errors.tsv").open() as fh:
         errors = list(csv.DictReader(fh, delimiter="\t"))
     assert [(e["id"], e["reason"]) for e in errors] == [
-        ("bad", "in.fa record 2: unknown character 'Q' at position 5"),
-        ("ok1", "in.fa record 4: duplicate id"),
+        ("bad", "in.fa record 2 (line 3): unknown character 'Q' at position 5"),
+        ("ok1", "in.fa record 4 (line 7): duplicate id"),
     ]
     assert "2 bad record(s) skipped" in r.stderr
 

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from gdl_dna.data.alphabet import reverse_complement
 from gdl_dna.data.vcf import iter_variants
-from gdl_dna.task import DNATask
 
 from gdl_science.io import UserInputError
 
@@ -30,30 +28,8 @@ TINY = dict(
 HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
 
-@pytest.fixture(scope="module")
-def genome_seqs() -> dict[str, str]:
-    rng = np.random.default_rng(0)
-    return {c: "".join(rng.choice(list("ACGT"), n)) for c, n in (("chr1", 400), ("chr2", 150))}
-
-
 def write_genome(path: Path, seqs: dict[str, str]) -> Path:
     path.write_text("".join(f">{c}\n{s}\n" for c, s in seqs.items()))
-    return path
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    """A small invariant-head model with non-trivial batch-norm statistics."""
-    torch.manual_seed(0)
-    task = DNATask(label_names=["a", "b"], sequence_length=64, **TINY)
-    task.train()
-    rng = np.random.default_rng(1)
-    with torch.no_grad():
-        for _ in range(3):
-            x = torch.nn.functional.one_hot(torch.from_numpy(rng.integers(0, 4, (8, 64))), 4)
-            task.net(x.transpose(1, 2).float())
-    path = tmp_path_factory.mktemp("ckpt") / "model.ckpt"
-    torch.save({"state_dict": task.state_dict(), "hyper_parameters": dict(task.hparams)}, path)
     return path
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gdl_dna.data.records import SequenceRecord, open_text
-from gdl_science.io import UserInputError, delimiter_for
+from gdl_dna.data.records import SequenceRecord
+from gdl_science.io import UserInputError, delimiter_for, open_text
 
 MISSING = {"", "na", "nan", "none", ".", "?"}
 TASK_KINDS = ("binary", "multiclass", "regression")
@@ -43,7 +43,7 @@ class LabelSpec:
 def read_label_table(path: str | Path) -> tuple[list[str], dict[str, dict[str, str]]]:
     """(label columns, id -> {column: value}) from a TSV/CSV keyed by an ``id`` column."""
     name = Path(path).name
-    with open_text(path) as fh:
+    with open_text(path, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter_for(path))
         header = next(reader, None)
         if not header:
@@ -101,7 +101,27 @@ def _as_float(value: str) -> float | None:
 
 
 def infer_kind(records: Sequence[SequenceRecord], names: Sequence[str]) -> str:
-    """binary if every value is 0/1, regression if numeric, multiclass for one text column."""
+    """binary if every value is 0/1, regression if numeric, multiclass for one text column.
+
+    A column that mixes numbers and text (a 0/1 column with one ``yes``) is an error
+    naming the first record whose value differs from the rest, never a silent
+    multiclass task; numeric class ids need ``--data.task_type multiclass``."""
+    for n in names:
+        numeric = [
+            _as_float(r.labels[n]) is not None for r in records if not _is_missing(r.labels[n])
+        ]
+        if any(numeric) and not all(numeric):
+            odd = not (sum(numeric) > len(numeric) / 2)  # the minority kind is the odd one
+            culprit = next(
+                r for r in records
+                if not _is_missing(r.labels[n]) and (_as_float(r.labels[n]) is not None) == odd
+            )  # fmt: skip
+            kind = "a number" if odd else "text"
+            raise UserInputError(
+                f"{culprit.describe()}: label {culprit.labels[n]!r} in column {n!r} is {kind} "
+                f"where the column's other values are {'text' if odd else 'numbers'}; fix it "
+                "or set --data.task_type"
+            )
     values = {r.labels[n] for r in records for n in names if not _is_missing(r.labels[n])}
     if values <= {"0", "1", "0.0", "1.0"}:
         return "binary"

@@ -41,12 +41,18 @@ def load_labelled(
         if r.id in seen:
             raise UserInputError(f"{r.describe()}: duplicate id (first seen at {seen[r.id]})")
         seen[r.id] = r.where
-    if file_format(path) in ("fasta", "fastq"):
-        if labels is None:
-            raise UserInputError(f"{path}: FASTA/FASTQ input needs a label table (--data.labels)")
+    fmt = file_format(path)
+    if fmt in ("fasta", "fastq") and labels is None:
+        raise UserInputError(f"{path}: FASTA/FASTQ input needs a label table (--data.labels)")
+    if labels is not None and fmt in ("fasta", "fastq", "bed"):
         names = attach_labels(records, labels)
     else:
         names = list(records[0].labels)
+    if not names and fmt == "bed":
+        raise UserInputError(
+            f"{path}: no label columns; BED labels come from a named header line "
+            "(#chrom<TAB>start<TAB>end<TAB>name<TAB>label ...) or a label table (--data.labels)"
+        )
     if label_columns:
         unknown = [c for c in label_columns if c not in names]
         if unknown:

@@ -1,12 +1,18 @@
-"""A small streaming VCF reader (plain, gzip or bgzip) that reports bad rows and goes on.
+"""A small streaming VCF reader (plain, gzip or bgzip by magic bytes) that reports bad
+rows and goes on.
 
 Why not pysam or cyvcf2 (both install from wheels here): ``variant-effect`` must put
 every bad row in ``errors.tsv`` with its line and a reason, then keep going. htslib, under
 both, reports a malformed record as ``OSError: truncated file`` with the real reason on
 stderr and no line number (measured with pysam 0.24.1 on a row whose POS is text). We
 stream the whole file and need no index queries, so the columns we use (CHROM, POS, ID,
-REF, ALT) are read here in a few lines; BGZF is multi-member gzip, which ``gzip`` reads.
+REF, ALT, FILTER) are read here in a few lines; BGZF is multi-member gzip, which
+``gzip`` reads, whatever the file is called (``.vcf.gz``, ``.bgz``). BCF (binary) is
+refused with the ``bcftools`` line that converts it.
 
+FILTER: by default only rows that passed (``PASS`` or ``.``) are scored; the others are
+counted (``VariantStream.filtered``) and ``--all-filters`` keeps them. A row that is not
+UTF-8 is reported and reading goes on; a truncated file reports where it stopped.
 Multi-allelic sites are split: one ``Variant`` per ALT allele, each checked on its own.
 """
 
@@ -17,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gdl_dna.data.records import open_text
+from gdl_dna.data.lines import read_lines
 from gdl_science.io import UserInputError
 
 _ALLELE = re.compile(r"^[ACGTNacgtn]+$")
@@ -52,21 +58,50 @@ def _check_allele(allele: str, what: str) -> str | None:
     return None
 
 
-def iter_variants(path: str | Path) -> Iterator[Variant]:
-    """Variants of a VCF, lazily; per-row problems are in ``variant.error``."""
-    name = Path(path).name
-    seen_data = False
-    with open_text(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            text = line.rstrip("\r\n")
-            if line_no == 1 and not text.startswith(("##fileformat=VCF", "#CHROM")):
-                raise UserInputError(f"{path}: not a VCF (line 1 is not ##fileformat=VCF...)")
-            if not text.strip() or text.startswith("#"):
+class VariantStream:
+    """Iterating yields the variants of a VCF lazily; per-row problems are in
+    ``variant.error``; ``filtered`` counts the rows skipped by FILTER so far."""
+
+    def __init__(self, path: str | Path, all_filters: bool = False) -> None:
+        self.path, self.all_filters, self.filtered = Path(path), all_filters, 0
+
+    def __iter__(self) -> Iterator[Variant]:
+        name, path = self.path.name, self.path
+        seen_data = False
+        for line in read_lines(path):
+            where = f"{name} line {line.number}"
+            if line.number == 1:
+                if line.raw.startswith(b"BCF"):
+                    raise UserInputError(
+                        f"{path}: BCF (binary VCF) is not read; convert it with "
+                        f"`bcftools view -Oz -o variants.vcf.gz {path}`"
+                    )
+                if line.text is None or not line.text.startswith(("##fileformat=VCF", "#CHROM")):
+                    raise UserInputError(f"{path}: not a VCF (line 1 is not ##fileformat=VCF...)")
+            if line.text is None:
+                if line.truncated and not seen_data:
+                    raise UserInputError(f"{path}: {line.error}")
+                seen_data = True
+                yield Variant("", 0, "", "", "", where, line.error)
+                if line.truncated:
+                    return
+                continue
+            if not line.text.strip() or line.text.startswith("#"):
                 continue
             seen_data = True
-            yield from _parse_row(text.split("\t"), f"{name} line {line_no}")
-    if not seen_data:
-        raise UserInputError(f"{path}: no variant rows")
+            fields = line.text.split("\t")
+            flag = fields[6].strip() if len(fields) > 6 else "."
+            if not self.all_filters and flag not in ("PASS", "."):
+                self.filtered += 1
+                continue
+            yield from _parse_row(fields, where)
+        if not seen_data:
+            raise UserInputError(f"{path}: no variant rows")
+
+
+def iter_variants(path: str | Path, all_filters: bool = False) -> Iterator[Variant]:
+    """Variants of a VCF, lazily (``VariantStream`` without the FILTER count)."""
+    return iter(VariantStream(path, all_filters))
 
 
 def _parse_row(fields: list[str], where: str) -> Iterator[Variant]:

@@ -123,10 +123,53 @@ def test_bed_with_header_strand_and_labels(tmp_path):
     assert Path(str(g) + ".fai").is_file()  # the index was built beside the genome
 
 
-def test_bed_without_header_names_label_columns(tmp_path):
-    bed = write(tmp_path / "r.bed", "chr1\t0\t20\tr1\t1\t0.5\n")
-    (rec,) = iter_records(bed, _genome(tmp_path))
-    assert rec.id == "r1" and rec.labels == {"label_1": "1", "label_2": "0.5"}
+def test_headerless_bed6_reads_score_and_strand_by_position_and_has_no_labels(tmp_path):
+    g = _genome(tmp_path)
+    bed = write(tmp_path / "r.bed", "chr1\t0\t20\tp\t960\t+\nchr1\t0\t20\tm\t500\t-\n")
+    plus, minus = iter_records(bed, g)
+    from gdl_dna.data import reverse_complement
+
+    assert minus.sequence == reverse_complement(plus.sequence)  # strand is column 6
+    assert plus.id == "p" and plus.labels == {} and minus.labels == {}
+    with pytest.raises(UserInputError, match="BED labels come from a named header"):
+        load_labelled(str(bed), genome=str(g))
+    table = write(tmp_path / "labels.tsv", "id\tbound\np\t1\nm\t0\n")
+    data = load_labelled(str(bed), labels=str(table), genome=str(g))  # a label table
+    assert data.spec.names == ["bound"] and data.targets[:, 0].tolist() == [1.0, 0.0]
+
+
+def test_headerless_narrowpeak_is_not_a_regression_on_its_columns(tmp_path):
+    g = _genome(tmp_path)
+    row = "chr1\t10\t40\tpeak1\t1000\t-\t5.2\t12.1\t9.8\t15\n"
+    for name in ("r.narrowPeak", "r.bed"):  # 10 columns in a .bed file are narrowPeak too
+        (rec,) = iter_records(write(tmp_path / name, row), g)
+        assert rec.error is None and rec.id == "peak1" and rec.labels == {}
+        assert rec.sequence == reverse_complement_of(g, "chr1", 10, 40)
+
+
+def reverse_complement_of(g: Path, chrom: str, start: int, end: int) -> str:
+    from gdl_dna.data import reverse_complement
+
+    return reverse_complement(Genome(g).fetch(chrom, start, end))
+
+
+def test_bed_comment_lines_are_not_headers_and_headers_need_matching_names(tmp_path):
+    g = _genome(tmp_path)
+    text = (
+        "track name=peaks\nbrowser position chr1:1-100\n# made by a pipeline, v2\n"
+        "chr1\t0\t20\ta\t0\t+\n"
+    )
+    (rec,) = iter_records(write(tmp_path / "c.bed", text), g)
+    assert rec.id == "a" and rec.labels == {} and rec.error is None
+    # A '#' line with the right names and count is the header; its extra names are labels.
+    named = "# a comment\n#chrom\tstart\tend\tname\tscore\tstrand\tbound\n"
+    (rec,) = iter_records(write(tmp_path / "h.bed", named + "chr1\t0\t20\ta\t5\t-\t1\n"), g)
+    assert rec.labels == {"bound": "1"}
+    assert rec.sequence == reverse_complement_of(g, "chr1", 0, 20)
+    # A header without '#' on the first line (bioframe's to_csv), UCSC names accepted.
+    plain = "chrom\tchromStart\tchromEnd\tname\tbound\nchr1\t0\t20\ta\t0\n"
+    (rec,) = iter_records(write(tmp_path / "p.bed", plain), g)
+    assert rec.labels == {"bound": "0"} and rec.where == "p.bed line 2"
 
 
 def test_bed_past_chromosome_end_and_unknown_chromosome(tmp_path):
@@ -156,7 +199,9 @@ def test_bed_without_genome_is_refused(tmp_path):
 
 def test_splits_random_chromosome_and_column(tmp_path):
     g = _genome(tmp_path)
-    rows = "".join(f"chr{1 + i % 2}\t{i}\t{i + 20}\tr{i}\t{i % 2}\n" for i in range(20))
+    rows = "#chrom\tstart\tend\tname\tlabel\n" + "".join(
+        f"chr{1 + i % 2}\t{i}\t{i + 20}\tr{i}\t{i % 2}\n" for i in range(20)
+    )
     data = load_labelled(str(write(tmp_path / "r.bed", rows)), genome=str(g))
     train, val, test = split_records(data.records, "chrom", 0, 0, 0, val_chroms=["chr2"])
     assert {data.records[i].chrom for i in val} == {"chr2"} and not test
