@@ -5,7 +5,9 @@ For each sequence length, training-set size and seed, the same generator
 strands, i.i.d. background) makes a training set, a validation set (for choosing the
 epoch) and a 2000-sequence test set. The three symmetry modes train the same blueprint
 at equal trainable-parameter count (the plain net's widths are scaled to match), with
-the same optimiser, epochs and batches. We report the macro test auROC at the epoch of
+the same optimiser, epochs and batches, each through the product's own training step
+(a Lightning ``Trainer`` fitting ``DNATask``; augment mode's random RC is the task's).
+We report the macro test auROC at the epoch of
 best validation auROC, its mean and standard deviation across seeds, and the training
 throughput (sequences/s, forward + backward + step, median of interleaved repeats).
 
@@ -26,13 +28,14 @@ import statistics
 import time
 from pathlib import Path
 
+import lightning.pytorch as pl
 import numpy as np
 import torch
 from gdl_dna.data.dataset import SequenceDataset, collate_sequences
-from gdl_dna.data.framing import FramedGroup
 from gdl_dna.data.planted_motifs import generate
 from gdl_dna.metrics import binary_metrics
 from gdl_dna.task import DNATask
+from torch.utils.data import DataLoader
 
 from gdl_science.blueprint import count_parameters
 
@@ -52,21 +55,65 @@ def make_split(
     return seqs, y, names
 
 
-def build_task(mode: str, names: list[str], length: int, arch: dict, seed: int) -> DNATask:
+def build_task(
+    mode: str, names: list[str], length: int, arch: dict, seed: int, lr: float = 3e-3, **kw
+) -> DNATask:
     torch.manual_seed(seed)
     return DNATask(
-        label_names=names, sequence_length=length, symmetry=mode, augment_seed=seed, **arch
-    )
+        label_names=names, sequence_length=length, symmetry=mode, augment_seed=seed, lr=lr,
+        weight_decay=1e-4, **arch, **kw,
+    )  # fmt: skip
 
 
 @torch.no_grad()
 def evaluate(task: DNATask, loader: torch.utils.data.DataLoader, names: list[str]) -> float:
+    """Macro auROC through the product's predict path (``predict_sequences``)."""
+    was_training = task.training
     task.eval()
     preds, targets = [], []
     for items, y in loader:
         preds.append(task.predict_sequences(items))
         targets.append(y)
+    task.train(was_training)
     return binary_metrics(torch.cat(preds), torch.cat(targets), names)["auroc"]
+
+
+class BestEpoch(pl.Callback):
+    """After every training epoch: validation auROC; at a new best, the test auROC."""
+
+    def __init__(self, val: DataLoader, test: DataLoader, names: list[str]) -> None:
+        self.val, self.test, self.names = val, test, names
+        self.best_val, self.best_test, self.best_epoch, self.curve = -1.0, float("nan"), -1, []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, task: DNATask) -> None:
+        val_auroc = evaluate(task, self.val, self.names)
+        self.curve.append(val_auroc)
+        if val_auroc > self.best_val:
+            self.best_val, self.best_epoch = val_auroc, trainer.current_epoch
+            self.best_test = evaluate(task, self.test, self.names)
+
+
+class StepTimer(pl.Callback):
+    """Wall time of the training steps after ``warmup`` (forward, backward, optimiser)."""
+
+    def __init__(self, warmup: int = 2) -> None:
+        self.warmup, self.start, self.end = warmup, 0.0, 0.0
+
+    def on_train_batch_start(self, trainer: pl.Trainer, *args: object) -> None:
+        if trainer.global_step == self.warmup:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        self.end = time.perf_counter()
+
+
+def trainer(callbacks: list[pl.Callback], **kw: object) -> pl.Trainer:
+    """The product's training step and optimiser (the task's), no logging or checkpoints."""
+    return pl.Trainer(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+        num_sanity_val_steps=0, callbacks=callbacks, **kw,
+    )  # fmt: skip
 
 
 def train_one(
@@ -79,42 +126,23 @@ def train_one(
     epochs: int,
     lr: float,
 ) -> dict:
-    task = build_task(mode, names, length, arch, seed)
+    task = build_task(mode, names, length, arch, seed, lr)
     gen = torch.Generator().manual_seed(seed)
-    loader = torch.utils.data.DataLoader
-    train = loader(
+    train = DataLoader(
         data["train"], batch_size=64, shuffle=True, generator=gen, collate_fn=collate_sequences
     )
-    val = loader(data["val"], batch_size=256, collate_fn=collate_sequences)
-    test = loader(data["test"], batch_size=256, collate_fn=collate_sequences)
-    opt = torch.optim.AdamW(task.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(train))
-    best_val, best_test, best_epoch, curve = -1.0, float("nan"), -1, []
-    aug_gen = torch.Generator().manual_seed(seed)
+    val = DataLoader(data["val"], batch_size=256, collate_fn=collate_sequences)
+    test = DataLoader(data["test"], batch_size=256, collate_fn=collate_sequences)
+    best = BestEpoch(val, test, names)
     start = time.perf_counter()
-    for epoch in range(epochs):
-        task.train()
-        for raw in train:
-            batch = task.on_before_batch_transfer(raw, 0)  # pad by the window rule
-            if mode == "augment":
-                batch = task.random_transform(batch, aug_gen)
-            loss = task.step(batch).loss
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-        val_auroc = evaluate(task, val, names)
-        curve.append(val_auroc)
-        if val_auroc > best_val:
-            best_val, best_epoch = val_auroc, epoch
-            best_test = evaluate(task, test, names)
+    trainer([best], max_epochs=epochs).fit(task, train_dataloaders=train)
     return {
         "mode": mode,
         "seed": seed,
-        "val_auroc": best_val,
-        "test_auroc": best_test,
-        "best_epoch": best_epoch,
-        "val_curve": curve,
+        "val_auroc": best.best_val,
+        "test_auroc": best.best_test,
+        "best_epoch": best.best_epoch,
+        "val_curve": best.curve,
         "train_seconds": time.perf_counter() - start,
         "parameters": count_parameters(task),
     }
@@ -123,34 +151,24 @@ def train_one(
 def throughput(
     names: list[str], length: int, arch: dict, repeats: int, steps: int
 ) -> dict[str, float]:
-    """Training sequences/s per mode: batch 64, forward+backward+AdamW step, interleaved."""
-    x = torch.nn.functional.one_hot(torch.randint(4, (64, length)), 4).transpose(1, 2).float()
-    y = (torch.rand(64, len(names)) < 0.4).float()
-    index = torch.arange(64)
-    tasks = {m: build_task(m, names, length, arch, 0).train() for m in MODES}
+    """Training sequences/s per mode (batch 64, the task's training step through Lightning),
+    median over ``repeats`` rounds that interleave the modes."""
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(64 * (steps + 2))]
+    y = (rng.random((len(seqs), len(names))) < 0.4).astype(np.float32)
+    loader = DataLoader(SequenceDataset(seqs, y), batch_size=64, collate_fn=collate_sequences)
     # The plain net at the equivariant net's channel widths (about twice the parameters,
     # the same convolution FLOPs): separates the cost of weight tying from that of width.
-    wide = DNATask(
-        label_names=names, sequence_length=length, symmetry="none", match_parameters=False, **arch
-    )
-    tasks["none_equal_width"] = wide.train()
-    opts = {m: torch.optim.AdamW(t.parameters(), lr=1e-3) for m, t in tasks.items()}
-    gen = torch.Generator().manual_seed(0)
-    times: dict[str, list[float]] = {m: [] for m in tasks}
+    kinds = {m: {"mode": m} for m in MODES}
+    kinds["none_equal_width"] = {"mode": "none", "match_parameters": False}
+    times: dict[str, list[float]] = {m: [] for m in kinds}
     for _ in range(repeats):
-        for m in tasks:
-            task, opt = tasks[m], opts[m]
-            for i in range(steps + 2):  # two warm-up steps
-                if i == 2:
-                    t0 = time.perf_counter()
-                batch = ([FramedGroup(index, x, None)], y)
-                if m == "augment":
-                    batch = task.random_transform(batch, gen)
-                loss = task.step(batch).loss
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-            times[m].append(time.perf_counter() - t0)
+        for m, kw in kinds.items():
+            kw = dict(kw)
+            task = build_task(kw.pop("mode"), names, length, arch, 0, **kw)
+            timer = StepTimer()
+            trainer([timer], max_steps=steps + 2).fit(task, train_dataloaders=loader)
+            times[m].append(timer.end - timer.start)
     return {m: 64 * steps / statistics.median(ts) for m, ts in times.items()}
 
 
@@ -164,6 +182,9 @@ def run(args: argparse.Namespace) -> dict:
         "pool_sizes": args.pool_sizes,
         "hidden": [32],
         "dropout": 0.1,
+        "kmer": 1,  # the reported configuration: one-hot input, no trunk dropout
+        "trunk_dropout": 0.0,
+        "head": "invariant",
     }
     results = []
     for length in args.lengths:

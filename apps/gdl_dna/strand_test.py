@@ -35,7 +35,7 @@ THRESHOLD = 0.02  # held-out score gain of strand-specific over RC-merged featur
 K_MAX = 3  # k-mers of length 1..3: 84 strand-specific features, 44 RC-merged
 MAX_SEQUENCES = 20000  # a seeded subsample of larger training sets (the test's cost)
 HELD_OUT = 0.25
-L2 = 0.01
+L2 = 0.01  # weight penalty on standardised features, added to the mean loss
 HEAD_KMER = {"invariant": 3, "strand": 1}  # the input layer that goes with each head
 
 
@@ -114,14 +114,16 @@ def kmer_frequencies(bases: np.ndarray, k_max: int, merge_rc: bool) -> np.ndarra
     return np.concatenate(blocks, 1)
 
 
-def fit_linear(x: torch.Tensor, y: torch.Tensor, kind: str, n_out: int) -> torch.Tensor:
+def fit_linear(
+    x: torch.Tensor, y: torch.Tensor, kind: str, n_out: int, l2: float = L2, max_iter: int = 200
+) -> torch.Tensor:
     """(F+1, n_out) weights of an L2-regularised linear model fitted by L-BFGS.
 
     ``y``: (N, T) float with NaN for missing (binary: logistic, regression: squared
     error), or (N,) int64 with -1 for missing (multiclass: softmax)."""
     x1 = torch.cat([x, torch.ones(len(x), 1)], 1)
     w = torch.zeros(x1.shape[1], n_out, requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=200, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS([w], max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -137,7 +139,7 @@ def fit_linear(x: torch.Tensor, y: torch.Tensor, kind: str, n_out: int) -> torch
                 else (z - target) ** 2
             )
             loss = (per * known).sum() / known.sum().clamp_min(1)
-        loss = loss + 0.5 * L2 * (w[:-1] ** 2).sum()
+        loss = loss + 0.5 * l2 * (w[:-1] ** 2).sum()
         loss.backward()
         return loss
 

@@ -84,3 +84,29 @@ def test_throughput_breakdowns_time_every_stage_and_every_foldable_convolution()
     layers = layer_times(task, 31, repeats=1)
     assert [r["layer"] for r in layers] == list(range(len(default_arch()["channels"])))
     assert all(r["dense_ms"] > 0 and r["folded_ms"] > 0 for r in layers)
+
+
+def test_kmer_baseline_smoke_fits_both_feature_sets_and_reports_the_strand_gap(tmp_path):
+    """The yardstick on tiny GUE-shaped files: RC-merged and strand-specific rows, and the
+    gap line the docs cite."""
+    from gdl_dna.data.planted_motifs import generate
+
+    for folder, forward_only in (("gue_tf0", False), ("gue_prom300_tata", True)):
+        (tmp_path / folder).mkdir()
+        for split, seed in (("train", 0), ("dev", 1)):
+            _, rows = generate(120, 80, seed=seed, forward_only=forward_only)
+            (tmp_path / folder / f"{split}.tsv").write_text("id\tsequence\tlabel\n" + "".join(
+                f"{rid}\t{seq}\t{labels[0]}\n" for rid, seq, labels in rows))  # fmt: skip
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from dna_kmer_baseline import main
+    finally:
+        sys.path.pop(0)
+    main(["--data", str(tmp_path), "--results-dir", str(tmp_path), "--k", "2", "--l2", "1"])
+    report = json.loads((tmp_path / "dna_kmer_baseline.json").read_text())
+    assert {(r["task"], r["rc_merged"]) for r in report["rows"]} == {
+        (t, m) for t in ("tf0", "tata") for m in (True, False)
+    }
+    assert all(0 <= r["dev_auroc"] <= 1 for r in report["rows"])
+    text = (tmp_path / "dna_kmer_baseline.md").read_text()
+    assert "- tf0: ΔAUROC" in text and "- tata: ΔAUROC" in text
