@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gdl_science.cli.app import Command
+from gdl_science.cli.app import Command, one_line
 from gdl_science.io.atomic import atomic_write
 from gdl_science.io.user_error import UserInputError
 from gdl_science.prior_report.cells import cell_args, collect, finished, run_cell
@@ -49,10 +49,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(passthrough=True, fit_args=[])
 
 
-def write_report(plan: Plan, hooks: PriorHooks, root: Path, args: argparse.Namespace) -> None:
+def write_report(plan: Plan, hooks: PriorHooks, root: Path, args: argparse.Namespace,
+                 not_run: dict[str, str] | None = None) -> None:
     records, missing = collect(plan, root)
+    not_run = not_run or {}
     if not records:
-        raise UserInputError(f"{root}: no finished cell to report on")
+        reasons = "; ".join(f"{m}: {why}" for m, why in not_run.items())
+        raise UserInputError(f"{root}: no finished cell to report on" +
+                             (f" ({reasons})" if reasons else ""))
     rows = summarise(records)
     header = [
         f"modes {' '.join(args.modes)}; fractions {' '.join(f'{f:g}' for f in args.fractions)}; "
@@ -82,11 +86,12 @@ def write_report(plan: Plan, hooks: PriorHooks, root: Path, args: argparse.Names
         "summary": rows,
         "verdict": lines,
         "missing": [c.name for c in missing],
+        "not_run": not_run,
     }
     with atomic_write(root / NAMES[0]) as fh:
         json.dump(report, fh, indent=1, default=float)
     with atomic_write(root / NAMES[1]) as fh:
-        fh.write(markdown_report(rows, hooks, header, [c.name for c in missing]))
+        fh.write(markdown_report(rows, hooks, header, [c.name for c in missing], not_run))
     plot_report(rows, hooks, root / NAMES[2])
     print((root / NAMES[1]).read_text())
     print(f"prior-report: {root / NAMES[1]}, {root / NAMES[0]}, {root / NAMES[2]}",
@@ -113,16 +118,27 @@ def run(spec: Any, hooks: PriorHooks, args: argparse.Namespace) -> int:
             state = "to train" if c in todo else ("done" if c in chosen else "not chosen")
             print(f"{c.index}\t{c.name}\t{state}\tfit {' '.join(cell_args(plan, c, root))}")
         return 0
+    not_run: dict[str, str] = {}  # mode -> why its cells cannot run with this config
     if not args.collect:
         root.mkdir(parents=True, exist_ok=True)
         for cell in chosen:
-            run_cell(spec, hooks, plan, cell, root)
+            if cell.mode in not_run:
+                continue
+            try:
+                run_cell(spec, hooks, plan, cell, root)
+            except UserInputError as err:
+                # e.g. augment with dna's strand head: the other modes still run
+                if len(chosen) == 1:
+                    raise
+                not_run[cell.mode] = one_line(err)
+                print(f"prior-report: mode {cell.mode} cannot run: {not_run[cell.mode]}",
+                      file=sys.stderr)
     _, missing = collect(plan, root)
     if args.cell is not None and missing:
         print(f"prior-report: cell {args.cell} done; {len(missing)} cells left "
               "(rerun with --collect once all have finished)", file=sys.stderr)
         return 0
-    write_report(plan, hooks, root, args)
+    write_report(plan, hooks, root, args, not_run)
     return 0
 
 

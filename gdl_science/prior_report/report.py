@@ -136,13 +136,15 @@ def verdict(rows: list[dict[str, Any]], hooks: PriorHooks) -> list[str]:
 
 
 def markdown_report(rows: list[dict[str, Any]], hooks: PriorHooks, header: list[str],
-                    missing: list[str]) -> str:
+                    missing: list[str], not_run: dict[str, str] | None = None) -> str:
     parts = [f"# prior-report: what the symmetry prior is worth (group: {hooks.group})", ""]
     parts += [f"{h}  " for h in header] + [""]
     parts += [markdown_table(rows, hooks), "Verdict (computed from the table):", ""]
     parts += [f"- {line}" for line in verdict(rows, hooks)]
     if hooks.notes:
         parts += ["", *[f"Note: {n}" for n in hooks.notes]]
+    for mode, why in (not_run or {}).items():
+        parts += ["", f"Mode {mode} not run with this config: {why}"]
     if missing:
         parts += ["", f"Not finished ({len(missing)} cells): {', '.join(missing)}"]
     return "\n".join(parts) + "\n"

@@ -154,3 +154,32 @@ def test_changed_arguments_start_the_cell_afresh(report):
     assert len(stale) == 1 and (stale[0] / "cell.json").is_file()
     record = json.loads((root / "cell_0_equivariant_f0.25_s1" / "cell.json").read_text())
     assert record["steps"] == 5  # ceil(0.5 x 9)
+
+
+def test_a_mode_the_config_refuses_is_reported_not_fatal(tmp_path):
+    """dna's strand head refuses augment: the other modes still run and the report says
+    which mode did not, and why."""
+    from gdl_science.io import UserInputError
+    from tests.core.toy_app import ToyTask
+
+    class NoAugment(ToyTask):
+        def __init__(self, **kwargs):
+            if kwargs.get("symmetry") == "augment":
+                raise UserInputError("symmetry 'augment' is not for this head")
+            super().__init__(**kwargs)
+
+    spec = toy_spec(Interrupt())
+    spec = AppSpec(name="toy", task_class=NoAugment, datamodule_class=SubsetToyData,
+                   predict=SPEC.predict, links=SPEC.links, commands=spec.commands)
+    args = ["prior-report", "--modes", "equivariant", "augment", "--fractions", "1.0",
+            "--trainer.max_epochs=1", "--trainer.enable_progress_bar=false",
+            "--output", str(tmp_path / "r")]
+    hooks = PriorHooks(group="reverse complement", metric="mse", higher_is_better=False,
+                       change="mean_change", change_label="x", score=Interrupt())
+    spec.commands["prior-report"] = command(lambda: spec, lambda: hooks)
+    assert run_app(spec, args) == 0
+    report = json.loads((tmp_path / "r" / "prior_report.json").read_text())
+    assert [c["cell"]["mode"] for c in report["cells"]] == ["equivariant"]
+    assert report["not_run"] == {"augment": "symmetry 'augment' is not for this head"}
+    text = (tmp_path / "r" / "prior_report.md").read_text()
+    assert "Mode augment not run with this config" in text
