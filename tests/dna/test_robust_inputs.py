@@ -80,6 +80,20 @@ def test_duplicate_chromosome_names_make_the_genome_unusable(
     assert 'chromosome name "chr1" appears twice' in err
 
 
+def test_a_truncated_bgzip_genome_is_unusable_as_a_whole(checkpoint, tmp_path, monkeypatch, capsys):
+    from Bio import bgzf
+
+    whole = tmp_path / "whole.fa.gz"
+    with bgzf.BgzfWriter(str(whole), "wb") as fh:
+        fh.write((">chr1\n" + "\n".join(["ACGTTGCA" * 8] * 3000) + "\n").encode())
+    cut = tmp_path / "g.fa.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(HEADER + "chr1\t10\ta\tT\tA\t.\t.\t.\n")
+    code, err, _ = _effects(tmp_path, monkeypatch, capsys, checkpoint, vcf, cut)
+    assert code == 2 and err.count("\n") == 1 and "g.fa.gz: cannot" in err
+
+
 def test_truncated_vcf_gz_and_a_non_utf8_row_keep_every_good_variant(
     checkpoint, genome_seqs, tmp_path, monkeypatch, capsys
 ):

@@ -69,8 +69,8 @@ class Genome:
         except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat, OSError,
                 EOFError) as err:  # fmt: skip
             raise UserInputError(f"{self.path}: cannot index genome ({err})") from err
-        except Exception as err:  # a malformed .fai: pyfaidx raises whatever its parse hits
-            message = f"{self.path}: cannot read its index {index.name} ({err})"
+        except Exception as err:  # a malformed .fai or a cut bgzip: whatever pyfaidx hits
+            message = f"{self.path}: cannot read the genome or its index {index.name} ({err})"
             raise UserInputError(message) from err
         self.lengths = {name: len(rec) for name, rec in self._fasta.records.items()}
 
