@@ -38,14 +38,27 @@ def imported_names(path: Path) -> set[str]:
     return names
 
 
-def helper_modules(found: dict[str, Path]) -> set[str]:
-    """Scripts that another benchmark script imports: shared code, not reproducers."""
+def run_scripts(path: Path) -> set[str]:
+    """Stems of the ``*.py`` files a script names in a string (run as a subprocess)."""
     return {
-        name
-        for stem, path in found.items()
-        for name in imported_names(path)
-        if name in found and name != stem
+        Path(node.value).stem
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and node.value.endswith(".py") and "\n" not in node.value
     }
+
+
+def has_main(path: Path) -> bool:
+    return "__main__" in path.read_text(encoding="utf-8")
+
+
+def helper_modules(found: dict[str, Path]) -> set[str]:
+    """Parts of other scripts, not reproducers (the other script's smoke test and citation
+    cover them): modules another script imports that cannot run alone (no ``__main__``),
+    and scripts another script runs by file name."""
+    imported = {n for stem, p in found.items() for n in imported_names(p) if n != stem}
+    run = {n for stem, p in found.items() for n in run_scripts(p) if n != stem}
+    return {n for n in found if n in run or (n in imported and not has_main(found[n]))}
 
 
 def reproducers() -> dict[str, Path]:
@@ -100,8 +113,12 @@ def test_every_benchmark_script_is_cited_in_a_guide():
 
 
 def test_every_script_the_docs_cite_exists():
+    """Also when a script was removed: the guide must drop or date its citation."""
     docs = {**_guides(), "README.md": (REPO / "README.md").read_text(encoding="utf-8")}
-    cited = {m for text in docs.values() for m in re.findall(r"benchmarks/(\w+)\.py", text)}
+    # ``REV:benchmarks/x.py`` (a path at a git revision, for `git show`) is history, not
+    # a citation of a current script.
+    cited = {m for text in docs.values()
+             for m in re.findall(r"(?<![\w:])benchmarks/(\w+)\.py", text)}
     gone = sorted(cited - set(scripts()))
     assert not gone, "the docs cite scripts that do not exist: " + ", ".join(gone)
 
@@ -119,10 +136,16 @@ def test_results_hold_only_current_md_json_png_of_existing_scripts():
 
 def test_the_layout_checks_can_fail(tmp_path):
     a = tmp_path / "a_bench.py"
-    a.write_text("from a_helper import x\nimport benchmarks.b_helper\nimport numpy\n")
+    a.write_text("from a_helper import x\nimport benchmarks.b_helper\nimport numpy\n"
+                 "cmd = [python, str(ROOT / 'c_part.py')]\n"
+                 "if __name__ == '__main__':\n    main()\n")
     assert imported_names(a) == {"a_helper", "b_helper", "numpy"}
-    found = {"a_bench": a, "a_helper": a, "b_helper": a}
-    assert helper_modules(found) == {"a_helper", "b_helper"}
+    assert run_scripts(a) == {"c_part"}
+    lib = tmp_path / "lib.py"
+    lib.write_text("X = 1\n")
+    found = {"a_bench": a, "a_helper": lib, "b_helper": a, "c_part": a}
+    # b_helper is imported but runs alone (a reproducer that shares code); c_part is run
+    assert helper_modules(found) == {"a_helper", "c_part"}
     assert uncited({"g": "python benchmarks/x.py --quick"}, ["x", "y"]) == ["y"]
     assert untested({"t": "load('x')  # x_more"}, ["x", "x_m"]) == ["x_m"]
     problems = bad_results(["x.log", "x_before.md", "x.jsonl", "z.md", "x_tf0.png", "x.json"],
