@@ -14,6 +14,7 @@ from typing import Any
 from gdl_science.io.errors import ErrorReport, UserInputError
 from gdl_science.io.progress import progress
 from gdl_science.io.sharding import Shard
+from gdl_science.io.text_open import TextReadError
 
 
 @dataclass
@@ -69,6 +70,10 @@ def run_predictions(
 
     In a distributed job (``shard``, by default from the environment) this process
     predicts only the records it owns; sinks write rows with ``order=record.index``.
+
+    When ``records`` raises ``TextReadError`` (``open_text``: a truncated compressed file,
+    say), the records before it are predicted and the failure is one entry in ``errors``
+    (id ``<file> line <n>``): exit 0 if anything was predicted.
     """
     shard = shard if shard is not None else Shard.from_env()
     summary = PredictSummary()
@@ -86,10 +91,18 @@ def run_predictions(
             summary.n_ok += 1
 
     def owned() -> Iterator[Record]:
-        for index, record in enumerate(records):
-            if shard.owns(index):
-                record.index = index
-                yield record
+        index = -1
+        try:
+            for index, record in enumerate(records):
+                if shard.owns(index):
+                    record.index = index
+                    yield record
+        except TextReadError as err:
+            # The input ends early (a truncated .gz, a line the reader cannot get past):
+            # the records read so far are predicted, the rest is one entry in errors.tsv.
+            if shard.owns(index + 1):
+                errors.add(f"{err.path.name} line {err.line}", str(err), order=index + 1)
+                summary.n_bad += 1
 
     if shard.active and total is not None:
         total = len(range(shard.rank, total, shard.world))

@@ -125,3 +125,25 @@ def test_unusable_files_are_refused_at_open(tmp_path, make, match):
     make(path)
     with pytest.raises(UserInputError, match=match):
         open_text(path)
+
+
+def test_predict_loop_keeps_the_records_before_a_truncation(tmp_path):
+    from gdl_science.io import ErrorReport, Record, run_predictions
+
+    path = tmp_path / "seqs.txt.gz"
+    whole = gzip.compress("".join(LINES).encode())
+    path.write_bytes(whole[: len(whole) // 2])
+
+    def records():
+        with open_text(path) as fh:
+            for number, line in enumerate(fh, start=1):
+                yield Record(f"r{number}", line.split("\t")[0])
+
+    got: list[str] = []
+    errors = ErrorReport(tmp_path / "out.tsv")
+    summary = run_predictions(records(), lambda ps: list(ps), lambda r, y: got.append(y), 64,
+                              errors)
+    assert 0 < len(got) < len(LINES) and got == [f"row{i}" for i in range(len(got))]
+    ((where, reason),) = errors.rows
+    assert where == f"seqs.txt.gz line {len(got) + 1}" and "truncated" in reason
+    assert (summary.n_ok, summary.n_bad, summary.exit_code) == (len(got), 1, 0)
