@@ -16,7 +16,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
-from gdl_science.io.atomic import atomic_path
+from gdl_science.io.atomic import save_figure
 
 Curves = dict[str, dict[int, float]]  # metric name -> {epoch: value}
 
@@ -77,11 +77,7 @@ def plot_learning_curves(curves: Curves, selection: str, path: str | Path) -> Pa
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 class LearningCurves(Callback):

@@ -1,6 +1,6 @@
 """Input/output the apps share: atomic writes, error reports, checkpoints, streaming predict."""
 
-from gdl_science.io.atomic import atomic_path, atomic_write
+from gdl_science.io.atomic import atomic_path, atomic_write, save_figure
 from gdl_science.io.checkpoint import load_checkpoint, load_task, task_hyperparameters
 from gdl_science.io.device import resolve_device
 from gdl_science.io.ensemble_predict import (
@@ -42,5 +42,6 @@ __all__ = [
     "refuse_remote",
     "resolve_device",
     "run_predictions",
+    "save_figure",
     "task_hyperparameters",
 ]

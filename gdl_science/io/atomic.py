@@ -69,3 +69,14 @@ def atomic_write(
         with open(tmp, mode, **kwargs) as fh:
             yield fh
             fh.flush()
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
+    """Write a matplotlib figure as PNG atomically and close it (frees its memory)."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+    return path
