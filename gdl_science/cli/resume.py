@@ -21,7 +21,7 @@ from typing import Any
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from gdl_science.io.checkpoint import safe_torch_load
+from gdl_science.io.checkpoint import load_checkpoint, safe_torch_load
 from gdl_science.io.remote import refuse_remote
 from gdl_science.io.user_error import UserInputError
 
@@ -66,9 +66,7 @@ def check_ckpt_path(value: Any, command: str) -> None:
     if value is None or str(value) in LIGHTNING_CKPT_ALIASES:
         return
     refuse_remote(value, f"{command} --ckpt_path")
-    ckpt = safe_torch_load(value)
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise UserInputError(f"{value}: not a Lightning checkpoint (no state_dict)")
+    load_checkpoint(value)  # a manifest is refused naming a member, as by check-symmetry
 
 
 def continue_in_place(trainer: Trainer, ckpt_path: str | Path, root: str | Path) -> None:

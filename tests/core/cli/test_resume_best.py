@@ -124,3 +124,14 @@ def test_a_killed_fit_moved_to_another_folder_resumes_with_its_best(tmp_path, mo
     val = all_val(moved)
     (best,) = moved.glob("**/checkpoints/best.ckpt")
     assert epoch_of(best) == min(val, key=val.get) < 4
+
+
+def test_ckpt_path_that_is_an_ensemble_names_a_member(tmp_path, capsys):
+    root = tmp_path / "ens"
+    assert fit(root, "--ensemble_size=2", "--trainer.max_epochs=1") == 0
+    capsys.readouterr()
+    code = run_app(SPEC, ["test", f"--trainer.default_root_dir={tmp_path / 't'}",
+                          f"--ckpt_path={root / 'ensemble.json'}"])
+    assert code == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "an ensemble of 2 checkpoints; this command takes one checkpoint, e.g. " in line
