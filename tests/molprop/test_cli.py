@@ -391,6 +391,20 @@ def test_benchmark_quick_mode(tmp_path):
     assert (tmp_path / "molprop_vs_chemprop_quick.json").is_file()  # never in the repo
 
 
+def test_exactness_benchmark_on_a_trained_checkpoint(fitted, tmp_path):
+    import json
+    import sys
+
+    proc = run_cli(
+        [sys.executable, "benchmarks/molprop_exactness.py", fitted, "--results-dir", tmp_path],
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads((tmp_path / "molprop_exactness.json").read_text())
+    assert {r["dtype"] for r in rows} == {"float32", "float64"}
+    assert all(r["within_bar"] for r in rows)
+
+
 def test_custom_smiles_column_is_remembered_by_the_checkpoint(tmp_path, capsys):
     path = tmp_path / "in.csv"
     path.write_text("name,SMI,y\na,CCO,1\nb,CCN,2\nc,CCCl,3\nd,c1ccccc1,4\ne,CC=O,5\n")
