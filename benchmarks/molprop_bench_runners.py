@@ -80,6 +80,7 @@ def run_ours(
     work: Path,
     quick: bool,
     kind: str = "regression",
+    shared_cache: Path | None = None,
 ) -> dict:
     import lightning.pytorch as pl
     import torch
@@ -96,8 +97,11 @@ def run_ours(
     torch.set_num_threads(THREADS)
     pl.seed_everything(seed, verbose=False)
     model_cfg, data_cfg = config_for(variant, quick)
-    cache = work / f"cache_{variant}_{path.stem}"
-    shutil.rmtree(cache, ignore_errors=True)  # cold cache: conformers are part of the time
+    if shared_cache is None:
+        cache = work / f"cache_{variant}_{path.stem}"
+        shutil.rmtree(cache, ignore_errors=True)  # cold cache: conformers are part of the time
+    else:  # ablations: conformers made once per preparation setting (prep_s is then warm)
+        cache = shared_cache
     start = time.perf_counter()
     dm = MolPropDataModule(
         path=str(path), targets=targets, split="column", cache_dir=str(cache), seed=seed,

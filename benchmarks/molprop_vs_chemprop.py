@@ -139,6 +139,7 @@ def write_report(results: list[dict], args: argparse.Namespace) -> None:
         "machine": f"{os.cpu_count()} CPU cores (shared with other jobs), torch CPU, "
         f"{THREADS} compute thread per model, 2 RDKit processes for our conformers",
         "command": "python benchmarks/molprop_vs_chemprop.py " + " ".join(sys.argv[1:]),
+        "conformer_cache": "shared (warm after the first run)" if args.shared_cache else "cold",
     }
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
     (args.results_dir / f"{stem}.json").write_text(
@@ -186,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="", help="suffix of the result files (e.g. ablation)")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--shared-cache",
+        type=Path,
+        default=None,
+        help="one conformer cache for every run (ablations; prep times are then warm)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = min(args.epochs, 2)
@@ -200,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             kind = task_type(name)
             runs = []
             for v in args.variants:
-                runs.append(run_ours(path, targets, v, args.epochs, seed, work, args.quick, kind))
+                runs.append(
+                    run_ours(
+                        path, targets, v, args.epochs, seed, work, args.quick, kind,
+                        args.shared_cache,
+                    )
+                )  # fmt: skip
                 _progress(runs[-1], name, split, seed)
             if not args.no_chemprop:
                 runs.append(run_chemprop(path, targets, args.epochs, seed, work, kind))
