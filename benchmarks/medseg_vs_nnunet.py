@@ -59,8 +59,9 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 
 class nnUNetTrainer_GDLBudget(nnUNetTrainer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
         self.budget_s = float(os.environ["GDL_NNUNET_BUDGET_S"])
         self.num_iterations_per_epoch = 25
         self.num_val_iterations_per_epoch = 5
@@ -81,12 +82,14 @@ class nnUNetTrainer_GDLBudget(nnUNetTrainer):
 
     def run_training(self):
         self.on_train_start()
+        steps = 0
         while self._fraction() < 1:
             self.on_epoch_start()
             self.on_train_epoch_start()
             outputs = []
             for _ in range(self.num_iterations_per_epoch):
                 outputs.append(self.train_step(next(self.dataloader_train)))
+                steps += 1
                 if self._fraction() >= 1:
                     break
             self.on_train_epoch_end(outputs)
@@ -96,6 +99,7 @@ class nnUNetTrainer_GDLBudget(nnUNetTrainer):
                        for _ in range(self.num_val_iterations_per_epoch)]
                 self.on_validation_epoch_end(val)
             self.on_epoch_end()
+        self.print_to_log_file(f"gdl-budget steps {steps}")
         self.on_train_end()
 
     def perform_actual_validation(self, *args, **kwargs):
@@ -126,8 +130,11 @@ def ensure_venv(venv: Path = VENV) -> Path:
                 raise VenvError(f"{' '.join(cmd[:4])}: {res.stderr.strip()[-500:]}")
     site = subprocess.run([str(python), "-c", "import nnunetv2, os; print(os.path.dirname("
                            "nnunetv2.__file__))"], capture_output=True, text=True, check=True)
-    variants = Path(site.stdout.strip()) / "training" / "nnUNetTrainer" / "variants"
-    (variants / "gdl_budget.py").write_text(TRAINER_CODE)
+    # Top level of nnUNetTrainer/: nnU-Net's trainer search imports that folder's modules
+    # before its subpackages, so it finds ours without importing ``primus`` (timm ->
+    # torchvision, whose PyPI wheel does not load against the CPU torch).
+    trainers = Path(site.stdout.strip()) / "training" / "nnUNetTrainer"
+    (trainers / "gdl_budget.py").write_text(TRAINER_CODE)
     return python
 
 
@@ -149,8 +156,11 @@ def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path
 
     def run(*cmd: str) -> float:
         t0 = time.perf_counter()
-        r = subprocess.run([str(bin_ / cmd[0]), *cmd[1:]], env=env, capture_output=True,
-                           text=True)
+        # Augmentation in the main process for training (as our num_workers 0); the
+        # planner needs >= 1 there (it sets torch's threads from it).
+        procs = "0" if cmd[0] == "nnUNetv2_train" else "1"
+        r = subprocess.run([str(bin_ / cmd[0]), *cmd[1:]], env={**env, "nnUNet_n_proc_DA": procs},
+                           capture_output=True, text=True)
         (work / f"{cmd[0]}.log").write_text(r.stdout + r.stderr)
         if r.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed: {r.stderr[-2000:]}")
@@ -165,11 +175,11 @@ def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path
                "3d_fullres", "-f", "0", "-tr", TRAINER, "-device", "cpu", "-npp", "1",
                "-nps", "1")
     log = (work / "nnUNetv2_train.log").read_text()
-    epochs = log.count("Epoch ") - log.count("Epoch time")
+    steps = int(log.rsplit("gdl-budget steps ", 1)[1].split()[0])
     plans = json.loads((pre / ds.name / "nnUNetPlans.json").read_text())
     conf = plans["configurations"]["3d_fullres"]
     return {"row": "nnU-Net v2 3d_fullres", "pred": out, "fit_wall_s": round(fit, 1),
-            "preprocess_s": round(prep, 1), "steps": epochs * 25,
+            "preprocess_s": round(prep, 1), "steps": steps,
             "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3),
             "network": f"nnU-Net plan: patch {conf['patch_size']}, batch {conf['batch_size']}"}
 
