@@ -83,3 +83,24 @@ def test_an_explicit_head_skips_the_test_and_augment_is_invariant(tmp_path, caps
     hparams, err = _fit(tmp_path, capsys, monkeypatch, "--model.symmetry", "augment")
     assert hparams["head"] == "invariant" and hparams["kmer"] == 3
     assert "strand test:" not in err and "symmetry augment" in hparams["strand_evidence"]
+
+
+def test_the_decided_head_trains_exactly_as_the_same_head_given_explicitly(
+    tmp_path, capsys, monkeypatch
+):
+    """The provisional ``auto`` network leaves the RNG alone: the no-flag fit is the
+    explicit fit of the head it chose, weight for weight (same seed)."""
+    seqs, y = _planted(300, forward_only=True)
+    table = tmp_path / "oriented.tsv"
+    table.write_text("id\tsequence\ta\tb\tc\n" + "".join(
+        f"s{i}\t{s}\t" + "\t".join(str(int(v)) for v in row) + "\n"
+        for i, (s, row) in enumerate(zip(seqs, y))
+    ))  # fmt: skip
+    weights = []
+    for name, extra in (("auto", []), ("explicit", ["--model.head", "strand"])):
+        (tmp_path / name).mkdir()
+        _fit(tmp_path / name, capsys, monkeypatch, "--data.path", str(table), *extra)
+        ckpt = tmp_path / name / "run/lightning_logs/version_0/checkpoints/last.ckpt"
+        weights.append(torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"])
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
