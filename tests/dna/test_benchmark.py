@@ -110,3 +110,18 @@ def test_kmer_baseline_smoke_fits_both_feature_sets_and_reports_the_strand_gap(t
     assert all(0 <= r["dev_auroc"] <= 1 for r in report["rows"])
     text = (tmp_path / "dna_kmer_baseline.md").read_text()
     assert "- tf0: ΔAUROC" in text and "- tata: ΔAUROC" in text
+
+
+def test_strand_test_benchmark_smoke_decides_planted_sets(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from dna_strand_test import main
+    finally:
+        sys.path.pop(0)
+    main(["--sizes", "600", "--seeds", "0", "--no-gue", "--results-dir", str(tmp_path)])
+    rows = json.loads((tmp_path / "dna_strand_test.json").read_text())["rows"]
+    assert [(r["data"], r["head"]) for r in rows] == [
+        ("planted motifs, both strands", "invariant"), ("planted motifs, one strand", "strand")
+    ]
+    table = (tmp_path / "dna_strand_test.md").read_text()
+    assert "| planted motifs, one strand | 600 | 0 |" in table
