@@ -51,6 +51,7 @@ def finished(plan: Plan, cell: Cell, root: Path) -> dict[str, Any] | None:
     """The cell's record if it finished with these very arguments, else None."""
     record = read_record(root / cell.name / RECORD)
     if record is not None and record.get("args") == cell_args(plan, cell, root):
+        record["cell"] = cell.as_dict()  # its place in this grid (a grown grid renumbers)
         return record
     return None
 

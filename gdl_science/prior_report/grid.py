@@ -1,6 +1,6 @@
 """The prior-report grid: one cell per (symmetry mode, training fraction, seed).
 
-A cell is an ordinary ``fit`` in its own folder ``cell_<i>_<mode>_f<frac>_s<seed>``
+A cell is an ordinary ``fit`` in its own folder ``cell_<mode>_f<frac>_s<seed>``
 (as ensemble members live in ``member_<i>``). The seed draws the model's initial
 weights (``seed_everything``) and the nested training subset (``data.subset_seed``);
 the data's own ``seed`` is left alone, so every cell has the same validation set.
@@ -26,8 +26,10 @@ class Cell:
 
     @property
     def name(self) -> str:
-        """The cell's folder name, e.g. ``cell_0_equivariant_f0.1_s1``."""
-        return f"cell_{self.index}_{self.mode}_f{self.fraction:g}_s{self.seed}"
+        """The cell's folder name, e.g. ``cell_equivariant_f0.1_s1``: without the grid
+        index, so a grid grown by more seeds, modes or fractions finds its finished cells
+        again (``index`` is only the cell's place in this grid, for ``--cell``)."""
+        return f"cell_{self.mode}_f{self.fraction:g}_s{self.seed}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -24,7 +24,7 @@ def test_subsets_are_nested_and_sized_by_ceil():
 def test_grid_order_names_and_errors():
     cells = build_grid(["equivariant", "none"], [1.0, 0.1], [1, 2])
     assert [c.name for c in cells[:3]] == [
-        "cell_0_equivariant_f0.1_s1", "cell_1_none_f0.1_s1", "cell_2_equivariant_f0.1_s2"
+        "cell_equivariant_f0.1_s1", "cell_none_f0.1_s1", "cell_equivariant_f0.1_s2"
     ]
     assert len(cells) == 8 and cells[-1].fraction == 1.0
     for bad in (["equivariant", "sometimes"], []):

@@ -72,9 +72,9 @@ def report(tmp_path_factory):
     with pytest.raises(KeyboardInterrupt):
         toy_spec(Interrupt(at_call=2)).commands["prior-report"].run(
             _parse(toy_spec(Interrupt()), [*ARGS, "--output", str(root)]))
-    first = best_of(root, "cell_0_equivariant_f0.25_s1")
+    first = best_of(root, "cell_equivariant_f0.25_s1")
     mtime = first.stat().st_mtime_ns
-    assert not (root / "cell_1_none_f0.25_s1" / "cell.json").exists()
+    assert not (root / "cell_none_f0.25_s1" / "cell.json").exists()
     assert run_app(toy_spec(Interrupt()), [*ARGS, "--output", str(root)]) == 0
     return root, mtime
 
@@ -89,11 +89,11 @@ def _parse(spec, argv):
 
 def test_rerun_skips_the_finished_cell(report):
     root, mtime = report
-    assert best_of(root, "cell_0_equivariant_f0.25_s1").stat().st_mtime_ns == mtime
+    assert best_of(root, "cell_equivariant_f0.25_s1").stat().st_mtime_ns == mtime
     data = json.loads((root / "prior_report.json").read_text())
     assert [c["name"] for c in data["cells"]] == [
-        "cell_0_equivariant_f0.25_s1", "cell_1_none_f0.25_s1",
-        "cell_2_equivariant_f1_s1", "cell_3_none_f1_s1",
+        "cell_equivariant_f0.25_s1", "cell_none_f0.25_s1",
+        "cell_equivariant_f1_s1", "cell_none_f1_s1",
     ]
     assert data["missing"] == []
 
@@ -144,15 +144,24 @@ def test_dry_run_and_collect(report, capsys):
     assert run_app(spec, [*ARGS, "--output", str(root), "--cell", "9"]) == 2
 
 
+def test_a_grown_grid_finds_its_finished_cells(report, capsys):
+    root, _ = report
+    args = [*ARGS[:ARGS.index("--seeds")], "--seeds", "1", "2", *ARGS[ARGS.index("--seeds") + 2:]]
+    assert run_app(toy_spec(Interrupt(at_call=1)), [*args, "--output", str(root),
+                                                    "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\tdone\t") == 4 and out.count("\tto train\t") == 4
+
+
 def test_changed_arguments_start_the_cell_afresh(report):
     """A cell begun with other arguments is not resumed (its schedule is another run's):
     the old folder is kept under a new name and the cell is trained again."""
     root, _ = report
     changed = [*ARGS, "--output", str(root), "--budget-scale", "0.5", "--cell", "0"]
     assert run_app(toy_spec(Interrupt()), changed) == 0
-    stale = list(root.glob("cell_0_equivariant_f0.25_s1.stale-*"))
+    stale = list(root.glob("cell_equivariant_f0.25_s1.stale-*"))
     assert len(stale) == 1 and (stale[0] / "cell.json").is_file()
-    record = json.loads((root / "cell_0_equivariant_f0.25_s1" / "cell.json").read_text())
+    record = json.loads((root / "cell_equivariant_f0.25_s1" / "cell.json").read_text())
     assert record["steps"] == 5  # ceil(0.5 x 9)
 
 
