@@ -16,9 +16,9 @@ If the strand-specific model wins by more than ``THRESHOLD`` the labels are take
 strand-specific: strand head, one-hot input (``kmer`` 1). Otherwise: invariant head
 with the 3-mer input layer. Seconds on one core for 30k sequences of 100-300 bp.
 
-The threshold was chosen on the GUE dev sets (docs/dna.md, "how the defaults were
-chosen"): strand-symmetric tf0 scores a gain near 0 (below 0), strand-specific prom300
-TATA about +0.05.
+The threshold sits between what the GUE sets score (docs/dna.md, "Which head and
+mode"; ``benchmarks/dna_strand_test.py``): strand-symmetric tf0 gains -0.001 to +0.001
+(held-out part of train, and dev), strand-specific prom300 TATA +0.050 to +0.066.
 """
 
 from __future__ import annotations
