@@ -38,7 +38,6 @@ from gdl_science.io import (
     prediction_columns,
     resolve_device,
 )
-from gdl_science.io.ensemble_manifest import expand_checkpoints, manifest_of
 from gdl_science.io.sharding import Shard
 
 CHUNK = 256  # molecules prepared per pool round
@@ -56,17 +55,6 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="conformer cache folder ('none' disables; default ~/.cache/...)",
     )
     parser.add_argument("--workers", type=int, default=0, help="RDKit processes (0: up to 4)")
-
-
-def model_files(checkpoints: Sequence[str]) -> list[str]:
-    """Every file predict reads a model from: the given paths, each manifest and each of
-    its members, so ``--output`` can never overwrite a model."""
-    files = [str(p) for p in checkpoints]
-    for p in checkpoints:
-        manifest = manifest_of(p)
-        if manifest is not None:
-            files.append(str(manifest))
-    return files + expand_checkpoints(checkpoints)
 
 
 def signature(task: MolPropTask) -> tuple:
@@ -129,7 +117,8 @@ def predict(args: argparse.Namespace) -> int:
         describe=lambda t: f"targets {t.task_names} with {t.prep_settings}",
     )
     first = tasks[0]
-    output = check_output_path(args.output, [args.input, *model_files(args.checkpoint)])
+    # the core's guard: never the input, a checkpoint, a manifest or one of its members
+    output = check_output_path(args.output, [args.input], args.checkpoint, expect="file")
     smiles_column = args.smiles_column or first.hparams.get("smiles_column", "smiles")
     records = read_records(args.input, smiles_column, with_targets=False)
     head = next(records, None)
