@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gdl_science.cli.ensemble_fit import selection_checkpoint
+from gdl_science.cli.lightning import run_lightning
 from gdl_science.io.atomic import atomic_write
+from gdl_science.io.checkpoint import load_task
 from gdl_science.prior_report.grid import Cell
 from gdl_science.prior_report.hooks import PriorHooks
 from gdl_science.prior_report.plan import Plan, train_size
@@ -57,8 +60,6 @@ def finished(plan: Plan, cell: Cell, root: Path) -> dict[str, Any] | None:
 
 
 def best_checkpoint(trainer: Any, folder: Path) -> Path:
-    from gdl_science.cli.ensemble_fit import selection_checkpoint
-
     path = selection_checkpoint(trainer).best_model_path
     if path:
         return Path(path)
@@ -70,9 +71,6 @@ def best_checkpoint(trainer: Any, folder: Path) -> Path:
 
 def run_cell(spec: Any, hooks: PriorHooks, plan: Plan, cell: Cell, root: Path) -> dict[str, Any]:
     """Fit (or resume) the cell, score its best checkpoint, write ``cell.json``."""
-    from gdl_science.cli.lightning import run_lightning
-    from gdl_science.io.checkpoint import load_task
-
     done = finished(plan, cell, root)
     total = len(plan.cells)
     if done is not None:
@@ -102,8 +100,6 @@ def run_cell(spec: Any, hooks: PriorHooks, plan: Plan, cell: Cell, root: Path) -
     task = load_task(spec.task_class, best)
     scores = hooks.score(task, cli.datamodule)
     monitor = task.selection_metric()
-    from gdl_science.cli.ensemble_fit import selection_checkpoint
-
     score = selection_checkpoint(trainer).best_model_score
     record = {
         "cell": cell.as_dict(),
