@@ -109,7 +109,7 @@ class MolPropDataModule(GDLDataModule):
             smiles_column, task_type, split, val_fraction, test_fraction, num_folds, fold,
             limit, seed,
         )  # fmt: skip
-        self.prep = as_settings(prep)
+        self.prep = as_settings(prep).resolved(task_type)
         self.cache_dir = cache_dir
         self.prep_workers = prep_workers
         self._table_cache: Table | None = None

@@ -100,7 +100,7 @@ class MolPropTask(GDLTask):
         # Buffers so they move with the module; also restated in hparams for readability.
         self.register_buffer("y_mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("y_std", torch.tensor(std, dtype=torch.float32), persistent=False)
-        self.prep_settings = PrepSettings.from_hparams(h.prep)
+        self.prep_settings = PrepSettings.from_hparams(h.prep).resolved(self.task_type)
         self.geometry = self.prep_settings.geometry
         self.cutoff = self.prep_settings.cutoff
         self.test_store = PredictionStore()  # (preds, targets) of test, all DDP ranks

@@ -80,3 +80,13 @@ def test_default_config_equals_the_class_defaults():
         for key, value in cfg[section].items():
             if key in params and key != "prep":
                 assert params[key].default == value, (cls.__name__, key)
+
+
+def test_geometry_auto_follows_the_task_type():
+    regression = MolPropDataModule()
+    classification = MolPropDataModule(task_type="classification")
+    assert regression.prep.geometry == "3d" and classification.prep.geometry == "2d"
+    chosen = MolPropDataModule(task_type="classification", prep=PrepSettings(geometry="3d"))
+    assert chosen.prep.geometry == "3d"  # an explicit choice is kept
+    task = MolPropTask(task_type="classification", prep=classification.prep_hparams)
+    assert task.geometry == "2d" and task.hparams.prep["geometry"] == "2d"

@@ -131,7 +131,7 @@ def prepare_mol(
 
     conformers = np.zeros((0, 0, 3), np.float64)
     graph_mol = Chem.AddHs(mol) if settings.hydrogens else mol
-    if settings.geometry == "3d":
+    if settings.geometry != "2d":  # "3d", or "auto" that no task type resolved (3d)
         embedded = embed(mol, settings, use_given_coordinates, notes)
         if isinstance(embedded[0], str):  # (status, note): failed
             status, note = embedded

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 # Bump when preparation or features change, so stale cache entries are never reused.
@@ -27,8 +27,9 @@ class PrepSettings:
     The defaults are the recommended ones (``configs/molprop/default.yaml`` repeats them).
     """
 
-    # "3d": embed ETKDGv3 conformers; "2d": bond graph only, no RDKit 3D work.
-    geometry: Literal["3d", "2d"] = "3d"
+    # "3d": embed ETKDGv3 conformers; "2d": bond graph only, no RDKit 3D work; "auto": 3d
+    # for regression, 2d for classification (``resolved``; chosen on BBBP, docs/molprop.md).
+    geometry: Literal["auto", "3d", "2d"] = "auto"
     # Radius (Å) of the 3D pair graph; graphs are built after the cache, so not in its key.
     cutoff: float = 5.0
     # Keep explicit hydrogens as graph nodes (they are always added for MMFF embedding).
@@ -49,6 +50,12 @@ class PrepSettings:
     descriptors: bool = False
     # Embed with explicit hydrogens; False embeds the heavy-atom graph (needs forcefield none).
     embed_hydrogens: bool = False
+
+    def resolved(self, task_type: str) -> PrepSettings:
+        """``geometry: auto`` made concrete for the task type (what the model records)."""
+        if self.geometry != "auto":
+            return self
+        return replace(self, geometry="2d" if task_type == "classification" else "3d")
 
     def key(self) -> str:
         """A short stable hash of what the cached entries depend on (the cache folder)."""
