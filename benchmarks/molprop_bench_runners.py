@@ -40,6 +40,7 @@ VARIANTS: dict[str, dict] = {
     "none": {"model.symmetry": "none"},
     "augment": {"model.symmetry": "augment"},
     "2d": {"prep.geometry": "2d"},
+    "3d": {"prep.geometry": "3d"},  # conformers whatever the task type (the pre-auto default)
     "desc": {"prep.descriptors": True},
     "mmff": {"prep.forcefield": "mmff", "prep.embed_hydrogens": True},
     "chiral": {"model.chirality": True},
