@@ -196,9 +196,12 @@ def scores(metrics: Path) -> dict:
 
 
 def empty_note(h: dict) -> str:
-    """'' or e.g. ' (HD95 over 51 cases; empty: hippocampus_017)'."""
+    """'' or e.g. ' (2 cases with an empty mask, no HD95: hippocampus_017, ...)'."""
     empty = sorted({c for k, v in h.items() if k.startswith("empty_") for c in v})
-    return f" (empty masks, no HD95: {', '.join(empty)})" if empty else ""
+    if not empty:
+        return ""
+    shown = ", ".join(empty[:3]) + (", ..." if len(empty) > 3 else "")
+    return f" ({len(empty)} case(s) with an empty mask, no HD95: {shown})"
 
 
 def markdown(results: list[dict], meta: dict) -> str:

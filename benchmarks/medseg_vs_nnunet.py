@@ -224,6 +224,11 @@ def score(pred: Path, labels: Path, dataset_json: Path, env: dict) -> dict:
     return hippo.scores(metrics)
 
 
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell ("|G|=2" would split it)."""
+    return text.replace("|", "\\|")
+
+
 def markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         f"MSD Hippocampus, {meta['heldout']} held-out cases (seed {meta['seed']}, never seen "
@@ -242,7 +247,7 @@ def markdown(rows: list[dict], meta: dict) -> str:
         lines.append(
             f"| {r['row']} | {h['dice_1']:.4f} | {h['dice_2']:.4f} | **{h['dice_mean']:.4f}** "
             f"| {h['hd95_1']} / {h['hd95_2']}{hippo.empty_note(h)} | {r.get('steps', '?')} | "
-            f"{r['fit_wall_s']} | {r['predict_s_per_case']} | {r['network']} |")
+            f"{r['fit_wall_s']} | {r['predict_s_per_case']} | {cell(r['network'])} |")
     lines += ["", f"Command: `{meta['command']}`"]
     return "\n".join(lines) + "\n"
 
