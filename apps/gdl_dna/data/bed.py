@@ -24,7 +24,7 @@ from pathlib import Path
 from gdl_dna.data.alphabet import reverse_complement
 from gdl_dna.data.genome import Genome, GenomeReadError
 from gdl_dna.data.lines import read_lines
-from gdl_dna.data.records import SequenceRecord, check_sequence
+from gdl_dna.data.sequence_record import SequenceRecord, check_sequence
 from gdl_science.io import UserInputError
 
 BED_FIELDS = ("chrom", "start", "end", "name", "score", "strand", "thickStart", "thickEnd",

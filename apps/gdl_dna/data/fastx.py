@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gdl_dna.data.lines import Line, lossy, read_lines
-from gdl_dna.data.records import SequenceRecord, check_sequence
+from gdl_dna.data.sequence_record import SequenceRecord, check_sequence
 from gdl_science.io import UserInputError
 
 

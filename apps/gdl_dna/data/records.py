@@ -13,35 +13,20 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdl_dna.data.alphabet import first_bad_character
 from gdl_dna.data.genome import Genome
 from gdl_dna.data.lines import read_lines
+from gdl_dna.data.sequence_record import SequenceRecord, check_sequence
 from gdl_science.io import UserInputError
+
+__all__ = ["SequenceRecord", "check_sequence", "file_format", "iter_records", "read_table"]
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 FASTQ_SUFFIXES = (".fq", ".fastq")
 TABLE_SUFFIXES = (".tsv", ".csv", ".txt", ".tab")
 BED_SUFFIXES = (".bed", ".narrowpeak", ".broadpeak")
 RESERVED_COLUMNS = {"id", "sequence", "split", "chrom", "start", "end", "strand", "score", "name"}
-
-
-@dataclass
-class SequenceRecord:
-    """One sequence with its raw label strings; ``where`` names it in error messages."""
-
-    id: str
-    sequence: str
-    where: str  # e.g. "seqs.tsv line 12"
-    labels: dict[str, str] = field(default_factory=dict)
-    chrom: str | None = None
-    split: str | None = None
-    error: str | None = None
-
-    def describe(self) -> str:
-        return f"{self.where} (id={self.id})"
 
 
 def file_format(path: str | Path) -> str:
@@ -59,17 +44,6 @@ def file_format(path: str | Path) -> str:
         f"{path}: unknown input type; expected .tsv/.csv, .fa/.fasta/.fna, .fq/.fastq "
         "(optionally compressed) or .bed/.narrowPeak"
     )
-
-
-def check_sequence(record: SequenceRecord) -> SequenceRecord:
-    if record.error is None:
-        if not record.sequence:
-            record.error = "empty sequence"
-        else:
-            bad = first_bad_character(record.sequence)
-            if bad is not None:
-                record.error = f"unknown character {bad[1]!r} at position {bad[0] + 1}"
-    return record
 
 
 def read_table(path: str | Path) -> Iterator[SequenceRecord]:
