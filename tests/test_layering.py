@@ -40,12 +40,29 @@ def modules() -> Iterator[tuple[str, Path]]:
             yield module_name(root, path), path
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
 def imports(path: Path, name: str, top_level_only: bool) -> Iterator[tuple[str, int]]:
     """(imported module, line) of every import in a file; relative imports resolved."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    type_only = {
+        id(inner)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and _is_type_checking(block.test)
+        for stmt in block.body
+        for inner in ast.walk(stmt)
+    }
     nodes = tree.body if top_level_only else ast.walk(tree)
     for node in nodes:
+        if id(node) in type_only:
+            # Imports for annotations only (``if TYPE_CHECKING:``) never run.
+            continue
         if isinstance(node, ast.If) and top_level_only:
             # ``if TYPE_CHECKING:`` blocks never run.
             continue
