@@ -53,6 +53,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (OMP)")
     parser.add_argument("--work", default=None)
     parser.add_argument("--name", default=None, help="results folder suffix (default: set)")
+    parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"),
+                        help="folder that receives prior_report_<name>/")
     args, fit_args = parser.parse_known_args()  # the rest: the cells' fit arguments
     spec = SETS[args.set]
     work = Path(args.work or f"/tmp/prior_report_work/{args.set}")
@@ -77,7 +79,7 @@ def main() -> int:
     code = subprocess.run(command, env=env).returncode
     if code != 0:
         return code
-    out = ROOT / "benchmarks" / "results" / f"prior_report_{args.name or args.set}"
+    out = Path(args.results) / f"prior_report_{args.name or args.set}"
     out.mkdir(parents=True, exist_ok=True)
     shown = " ".join(sys.argv[1:])
     report = json.loads((work / "report" / "prior_report.json").read_text())
