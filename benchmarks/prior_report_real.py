@@ -77,7 +77,7 @@ def main() -> int:
            "MKL_NUM_THREADS": str(args.threads), "GDL_NO_PROGRESS": "1"}
     print(" ".join(command), flush=True)
     code = subprocess.run(command, env=env).returncode
-    if code != 0:
+    if code != 0 or "--dry-run" in extra:  # a dry run prints the plan only: no report
         return code
     out = Path(args.results) / f"prior_report_{args.name or args.set}"
     out.mkdir(parents=True, exist_ok=True)
