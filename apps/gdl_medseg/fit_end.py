@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from gdl_medseg.layers.sliding_window import sliding_window
 from gdl_medseg.postprocess import choose_lcc
 from gdl_science.io import atomic_path, load_task
+from gdl_science.io.checkpoint import load_checkpoint
 
 MAX_CASES = 64  # enough for the decision; bounds the time on big validation sets
 
@@ -75,7 +76,7 @@ def decide_postprocessing(task: Any) -> None:
     )
     task.hparams.lcc_labels = chosen
     for path in paths:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        ckpt = load_checkpoint(path)  # tensors and primitives only, like every load
         ckpt["hyper_parameters"]["lcc_labels"] = chosen
         with atomic_path(Path(path), suffix=".ckpt") as tmp:
             torch.save(ckpt, tmp)

@@ -60,13 +60,18 @@ def _fit(tmp_path: Path, capsys, monkeypatch, *extra: str) -> tuple[dict, str]:
     return hparams, capsys.readouterr().err
 
 
-def test_fit_decides_the_head_prints_the_evidence_and_checkpoints_it(tmp_path, capsys, monkeypatch):
-    seqs, y = _planted(600, forward_only=True)
-    table = tmp_path / "oriented.tsv"
-    table.write_text("id\tsequence\ta\tb\tc\n" + "".join(
+def _write_table(path, seqs, y):
+    """A labelled TSV (id, sequence, three 0/1 label columns) of planted sequences."""
+    path.write_text("id\tsequence\ta\tb\tc\n" + "".join(
         f"s{i}\t{s}\t" + "\t".join(str(int(v)) for v in row) + "\n"
         for i, (s, row) in enumerate(zip(seqs, y))
     ))  # fmt: skip
+    return path
+
+
+def test_fit_decides_the_head_prints_the_evidence_and_checkpoints_it(tmp_path, capsys, monkeypatch):
+    seqs, y = _planted(600, forward_only=True)
+    table = _write_table(tmp_path / "oriented.tsv", seqs, y)
     hparams, err = _fit(tmp_path, capsys, monkeypatch, "--data.path", str(table))
     assert hparams["head"] == "strand" and hparams["kmer"] == 1
     assert "-> strand head, one-hot input" in hparams["strand_evidence"]
@@ -91,11 +96,7 @@ def test_the_decided_head_trains_exactly_as_the_same_head_given_explicitly(
     """The provisional ``auto`` network leaves the RNG alone: the no-flag fit is the
     explicit fit of the head it chose, weight for weight (same seed)."""
     seqs, y = _planted(300, forward_only=True)
-    table = tmp_path / "oriented.tsv"
-    table.write_text("id\tsequence\ta\tb\tc\n" + "".join(
-        f"s{i}\t{s}\t" + "\t".join(str(int(v)) for v in row) + "\n"
-        for i, (s, row) in enumerate(zip(seqs, y))
-    ))  # fmt: skip
+    table = _write_table(tmp_path / "oriented.tsv", seqs, y)
     weights = []
     for name, extra in (("auto", []), ("explicit", ["--model.head", "strand"])):
         (tmp_path / name).mkdir()
