@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from torch.utils.data import DataLoader
 
+from gdl_medseg.data.augment import AugmentStyle
 from gdl_medseg.data.cache import PreprocessedDataset, build_cache, default_cache_root
 from gdl_medseg.data.layout import read_spec, training_cases
 from gdl_medseg.data.phantoms import LABELS as PHANTOM_LABELS
@@ -41,6 +42,7 @@ class MedSegDataModule(GDLDataModule):
         val_samples: int = 8,
         foreground_fraction: float = 0.33,
         augment: bool = True,
+        augment_style: AugmentStyle = "crop",
         val_mode: Literal["centred", "random"] = "centred",
         train_fraction: float = 1.0,
         val_fraction: float = 0.2,
@@ -66,6 +68,10 @@ class MedSegDataModule(GDLDataModule):
                 centred on its foreground).
             foreground_fraction: share of patches centred on foreground (nnU-Net: 0.33).
             augment: nnU-Net's spatial (scale, small rotation) and intensity augmentation.
+            augment_style: "crop" (nnU-Net's: a rotated/zoomed patch is read from the
+                case, so its corners hold anatomy; gamma keeps mean/std, plus the
+                inverted gamma) or "patch" (the old recipe: the cropped patch is rotated
+                with zero fill; kept for comparison).
             train_fraction / subset_seed: use only this share of the training cases,
                 nested by ``subset_seed`` (the 10% inside the 30%: prior-report); the plan
                 and the validation cases are those of the whole training split.
@@ -86,6 +92,7 @@ class MedSegDataModule(GDLDataModule):
         self.requested = {"patch_size": patch_size, "batch_size": batch_size}
         self.patch_size: int | list[int] = patch_size or 33
         self.augment = augment
+        self.augment_style: AugmentStyle = augment_style
         self.val_mode = val_mode
         self.train_fraction = train_fraction
         self.samples_per_epoch = samples_per_epoch
@@ -183,6 +190,7 @@ class MedSegDataModule(GDLDataModule):
             fixed=not train,
             augment=train and self.augment,
             centred=not train and self.val_mode == "centred",
+            augment_style=self.augment_style,
         )
 
     def train_dataloader(self) -> DataLoader:

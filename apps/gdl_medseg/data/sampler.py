@@ -8,10 +8,12 @@ patch are zero-padded. Items are a pure function of (seed, epoch, index), so run
 reproducible with any number of workers. ``patch_size`` should be a valid size for the
 network (``layers.sizes.is_valid_size``) so that training sees exactly equivariant inputs.
 
-``augment=True`` applies ``augment.augment_patch`` (nnU-Net's spatial and intensity
-augmentation) to training patches. ``centred=True`` (validation) gives one patch per
-case, centred on its foreground centroid: on data whose cases fit in a patch (such as
-Hippocampus) that is the whole structure, so validation Dice is a whole-case Dice.
+``augment=True`` applies nnU-Net's spatial and intensity augmentation to training
+patches (``augment.augmented_crop``; ``augment_style`` "crop" reads a rotated/zoomed
+patch from the case itself, "patch" transforms the cropped patch with zero fill).
+``centred=True`` (validation) gives one patch per case, centred on its foreground
+centroid: on data whose cases fit in a patch (such as Hippocampus) that is the whole
+structure, so validation Dice is a whole-case Dice.
 """
 
 from __future__ import annotations
@@ -22,22 +24,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from gdl_medseg.data.augment import augment_patch
+from gdl_medseg.data.augment import AugmentStyle, augmented_crop, crop_padded
 from gdl_medseg.data.cache import CachedCase
 from gdl_medseg.layers.sizes import as_shape
 
-
-def crop_padded(array: np.ndarray, start: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
-    """array[..., s0:s0+P0, s1:s1+P1, s2:s2+P2] with zeros where the window leaves the array."""
-    shape = as_shape(size)
-    spatial = np.array(array.shape[-3:])
-    lo = np.maximum(start, 0)
-    hi = np.minimum(start + np.array(shape), spatial)
-    out = np.zeros((*array.shape[:-3], *shape), dtype=array.dtype)
-    src = tuple(slice(a, b) for a, b in zip(lo, hi))
-    dst = tuple(slice(a - s, b - s) for a, b, s in zip(lo, hi, start))
-    out[(..., *dst)] = array[(..., *src)]
-    return out
+__all__ = ["PatchDataset", "crop_padded"]  # crop_padded: also imported from here
 
 
 class PatchDataset(Dataset):
@@ -53,6 +44,7 @@ class PatchDataset(Dataset):
         fixed: bool = False,
         augment: bool = False,
         centred: bool = False,
+        augment_style: AugmentStyle = "crop",
     ) -> None:
         if not cases:
             raise ValueError("PatchDataset needs at least one case")
@@ -64,6 +56,7 @@ class PatchDataset(Dataset):
         self.fixed = fixed  # validation: the same patches every epoch
         self.augment = augment
         self.centred = centred
+        self.augment_style = augment_style
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -96,8 +89,11 @@ class PatchDataset(Dataset):
         else:
             start = np.array([rng.integers(0, max(n - q, 0) + 1) for n, q in zip(spatial, p)])
             start -= np.maximum(p - spatial, 0) // 2  # centre cases smaller than the patch
-        image = crop_padded(case.image, start, self.patch_size)
-        label = crop_padded(case.label, start, self.patch_size)
         if self.augment:
-            image, label = augment_patch(image.astype(np.float32), label, rng)
+            image, label = augmented_crop(
+                case.image, case.label, start, self.patch_size, rng, self.augment_style
+            )
+        else:
+            image = crop_padded(case.image, start, self.patch_size)
+            label = crop_padded(case.label, start, self.patch_size)
         return torch.from_numpy(image.astype(np.float32)), torch.from_numpy(label.astype(np.int64))
