@@ -64,9 +64,9 @@ REFERENCE = {  # published test MCC (GUE paper, DNABERT-2 Table)
 GDL_DNA = str(Path(sys.executable).parent / "gdl-dna")
 
 
-def read_table(path: Path, limit: int | None = None) -> list[dict[str, str]]:
+def read_table(path: Path, limit: int | None = None, delimiter: str = "\t") -> list[dict[str, str]]:
     with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+        rows = list(csv.DictReader(fh, delimiter=delimiter))
     return rows[:limit] if limit else rows
 
 
@@ -145,9 +145,24 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
         "epochs": epochs, "best_epoch": best_epoch, "n_train": n_train,
         "seq_per_s": seen / wall, "sequences_trained": seen, "threads": args.threads,
         "best_ckpt": str(best), "strand_test": decision[-1] if decision else None,
+        "val_curve": val_curve(folder.parent / "metrics.csv"),
         "roc": {"fpr": fpr[:: max(1, len(fpr) // 200)].tolist(),
                 "tpr": tpr[:: max(1, len(tpr) // 200)].tolist()},
     }  # fmt: skip
+
+
+def val_curve(metrics_csv: Path) -> list[dict[str, float]]:
+    """Per validation: epoch, step and val auroc/loss/mcc from the fit's CSV log (val is
+    dev here, so these are dev scores of every epoch: how the selection rule matters)."""
+    if not metrics_csv.is_file():
+        return []
+    out = []
+    for row in read_table(metrics_csv, delimiter=","):
+        if row.get("val/auroc"):
+            out.append({k: float(row[c]) for k, c in (("epoch", "epoch"), ("step", "step"),
+                        ("auroc", "val/auroc"), ("loss", "val/loss"), ("mcc", "val/mcc"))
+                        if row.get(c)})  # fmt: skip
+    return out
 
 
 def predict_dev(

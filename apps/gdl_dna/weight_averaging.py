@@ -13,8 +13,16 @@ statistics from the start of the fit would be validated.
 
 ``RCSafeEMA`` is the stock callback with an averaging function that lerps floating-point
 tensors (parameters and batch-norm statistics) and copies every other buffer from the
-live model. Use it in a config as ``trainer.callbacks: [{class_path:
-gdl_dna.weight_averaging.RCSafeEMA, init_args: {decay: 0.998}}]``.
+live model, with two more fixes:
+- the average is built once the task's own ``setup`` has run: with ``head: auto`` that
+  hook replaces the network by the one the strand test chose, and the stock callback
+  (whose ``setup`` runs first) would average a copy of the provisional network;
+- a warm-up, decay_n = min(decay, (1 + n) / (10 + n)) after n updates (as TensorFlow's
+  and timm's EMA), so the average validated after the first epochs is not mostly the
+  random initial weights.
+
+The default config uses it (``trainer.callbacks: [{class_path:
+gdl_dna.weight_averaging.RCSafeEMA, init_args: {decay: 0.998}}]``; docs/dna.md says why).
 """
 
 from __future__ import annotations
@@ -22,22 +30,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import EMAWeightAveraging
+from torch.optim.swa_utils import AveragedModel
 
 
 def rc_safe_ema_avg_fn(
-    decay: float,
+    decay: float, warmup: bool = True
 ) -> Callable[[Sequence[torch.Tensor], Sequence[torch.Tensor], Any], None]:
-    """A ``multi_avg_fn`` for ``AveragedModel``: EMA on floats, a plain copy otherwise."""
+    """A ``multi_avg_fn`` for ``AveragedModel``: EMA on floats, a plain copy otherwise.
+
+    ``warmup``: after n updates the decay is min(decay, (1 + n) / (10 + n))."""
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must be in [0, 1], got {decay}")
 
     @torch.no_grad()
-    def update(averaged: Sequence[torch.Tensor], current: Sequence[torch.Tensor], _: Any) -> None:
+    def update(averaged: Sequence[torch.Tensor], current: Sequence[torch.Tensor], n: Any) -> None:
         # AveragedModel groups the tensors by device and dtype, so one list is one dtype.
         if averaged and (averaged[0].is_floating_point() or averaged[0].is_complex()):
-            torch._foreach_lerp_(list(averaged), list(current), 1.0 - decay)
+            d = min(decay, (1.0 + float(n)) / (10.0 + float(n))) if warmup else decay
+            torch._foreach_lerp_(list(averaged), list(current), 1.0 - d)
         else:
             for a, c in zip(averaged, current, strict=True):
                 a.copy_(c)
@@ -46,10 +59,38 @@ def rc_safe_ema_avg_fn(
 
 
 class RCSafeEMA(EMAWeightAveraging):
-    """``EMAWeightAveraging`` whose average never touches integer buffers (see above)."""
+    """``EMAWeightAveraging`` whose average never touches integer buffers, follows the
+    network the task's setup builds, and warms up (see above)."""
 
-    def __init__(self, decay: float = 0.999, **kwargs: Any) -> None:
+    def __init__(self, decay: float = 0.999, warmup: bool = True, **kwargs: Any) -> None:
         super().__init__(decay=decay, **kwargs)
         # The stock callback hands AveragedModel a per-tensor ``avg_fn``; replace it.
         self._kwargs.pop("avg_fn", None)
-        self._kwargs["multi_avg_fn"] = rc_safe_ema_avg_fn(decay)
+        self._kwargs["multi_avg_fn"] = rc_safe_ema_avg_fn(decay, warmup)
+        self._fitting = False
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        # Callbacks' setup runs before the module's, which may still rebuild its network
+        # (head: auto), so the average is made later, by ``_ensure_average``.
+        self._fitting = stage == "fit"
+        self._average_model = None
+
+    def _ensure_average(self, pl_module: pl.LightningModule) -> None:
+        if self._fitting and self._average_model is None:
+            self._average_model = AveragedModel(
+                model=pl_module,
+                device=self._device or pl_module.device,
+                use_buffers=self._use_buffers,
+                **self._kwargs,
+            )
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # A resumed fit restores its callbacks after every setup hook, before on_fit_start.
+        self._ensure_average(pl_module)
+        super().on_load_checkpoint(trainer, pl_module, checkpoint)
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._ensure_average(pl_module)
+        super().on_fit_start(trainer, pl_module)
