@@ -146,6 +146,8 @@ def run_one(task: str, mode: str, seed: int, args: argparse.Namespace, work: Pat
         "seq_per_s": seen / wall, "sequences_trained": seen, "threads": args.threads,
         "best_ckpt": str(best), "strand_test": decision[-1] if decision else None,
         "val_curve": val_curve(folder.parent / "metrics.csv"),
+        # best.ckpt's dev probabilities and labels, for calibration / threshold checks.
+        "dev_probs": [round(float(v), 4) for v in p], "dev_labels": y.astype(int).tolist(),
         "roc": {"fpr": fpr[:: max(1, len(fpr) // 200)].tolist(),
                 "tpr": tpr[:: max(1, len(tpr) // 200)].tolist()},
     }  # fmt: skip
@@ -197,6 +199,7 @@ def ensemble_row(task: str, mode: str, runs: list[dict], work: Path, threads: in
         "task": task, "mode": f"{mode} (ensemble of {len(runs)})", "seeds": len(runs),
         "mcc": mcc((p > 0.5).astype(int), y), "auroc": auroc,
         "accuracy": float(((p > 0.5) == y).mean()),
+        "dev_probs": [round(float(v), 4) for v in p],
     }  # fmt: skip
 
 
