@@ -2,7 +2,8 @@
 and the post-processing decision written into the checkpoints.
 
 The best checkpoint (``best.ckpt``, by validation mean Dice) predicts every validation
-case whole (sliding window on the preprocessed cache, the same as ``predict``); for each
+case whole (sliding window on the preprocessed cache with predict's default test-time
+mirroring, the same as ``predict``); for each
 label, largest-component post-processing is kept where it raises the mean Dice
 (``postprocess.choose_lcc``). ``lcc_labels`` is then stored in the hyperparameters of
 best.ckpt and last.ckpt (rewritten atomically), so ``predict`` applies it.
@@ -20,6 +21,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from gdl_medseg.layers.sliding_window import sliding_window
 from gdl_medseg.postprocess import choose_lcc
+from gdl_medseg.tta import task_flips
 from gdl_science.io import atomic_path, load_task
 from gdl_science.io.checkpoint import load_checkpoint
 
@@ -36,13 +38,17 @@ def _checkpoints(trainer: Any) -> tuple[str, list[str]]:
 
 
 def validation_predictions(task: Any, cases: list[Any]) -> list[np.ndarray]:
-    """Label maps (X, Y, Z) of whole cached cases, by ``task``'s network in eval mode."""
+    """Label maps (X, Y, Z) of whole cached cases, by ``task``'s network in eval mode,
+    with predict's default test-time mirroring (so the decision fits what predict does)."""
     net = task.net.eval()
+    flips = task_flips(task, "auto")
     out = []
     for case in cases:
         image = np.asarray(case.image, dtype=np.float32)
         window = task.window_for(image.shape[1:])
-        probs = sliding_window([net], image, window, int(task.hparams.n_classes))
+        probs = sliding_window(
+            [net], image, window, int(task.hparams.n_classes), flips=flips
+        )
         out.append(probs.argmax(0).astype(np.uint8))
     return out
 

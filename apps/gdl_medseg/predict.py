@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from gdl_medseg.data.preprocess import (
 from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, sliding_window
 from gdl_medseg.postprocess import apply_lcc
 from gdl_medseg.task import MedSegTask
+from gdl_medseg.tta import describe, task_flips
 from gdl_science.io import (
     ErrorReport,
     Record,
@@ -71,6 +74,14 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         "--save-probabilities",
         action="store_true",
         help="also write {case}_probabilities.nii.gz (X, Y, Z, K) float32",
+    )
+    parser.add_argument(
+        "--tta",
+        choices=["auto", "all", "off"],
+        default="auto",
+        help="test-time mirroring over the plan's mirror axes (nnU-Net mirrors by default): "
+        "auto (default) skips the flips the network is exactly equivariant to (the "
+        "mirror-equivariant net needs none: 1 pass), all runs every flip, off one pass",
     )
     parser.add_argument(
         "--window-batch", type=int, default=4, help="windows per forward pass (default 4)"
@@ -211,6 +222,8 @@ def predict_command(args: argparse.Namespace) -> int:
     # An ensemble post-processes as its first member decided (the decisions agree when
     # the members share data and recipe; a per-member vote would need the val cases).
     lcc_labels = list(first.hparams.get("lcc_labels") or [])
+    flips = task_flips(first, args.tta)
+    seconds: list[float] = []
     input_files = {p.resolve() for p in inputs if p.is_file()}
 
     def predict_case(files: list[Path]) -> str:
@@ -219,6 +232,7 @@ def predict_command(args: argparse.Namespace) -> int:
         target = output / f"{case}.nii.gz"
         if target.resolve() in input_files:
             raise UserInputError(f"{target}: would overwrite an input image")
+        start = time.perf_counter()
         channels = load_channels(files)
         ref = channels[0]
         image, ras_shape, _ = preprocess_image(channels, Plan.from_hparams(plan))
@@ -229,7 +243,7 @@ def predict_command(args: argparse.Namespace) -> int:
         window = first.window_for(image.shape[1:], args.max_window_growth)
         probs = sliding_window(
             nets, image, window, n_classes, args.overlap, args.window_batch, device,
-            background=background, desc=case,
+            background=background, desc=case, flips=flips,
         )
         del image
         ras = on_ras_grid(probs, ras_shape)
@@ -246,6 +260,7 @@ def predict_command(args: argparse.Namespace) -> int:
                 ref,
                 np.float32,
             )
+        seconds.append(time.perf_counter() - start)
         return str(target)
 
     def on_result(record: Record, result: str) -> None:
@@ -261,4 +276,11 @@ def predict_command(args: argparse.Namespace) -> int:
         desc="predict",
     )
     errors.write()
+    if seconds:  # load + preprocess + network + write, per case (no start-up)
+        print(
+            f"gdl-medseg predict: {len(seconds)} case(s), {np.mean(seconds):.3f} s per case; "
+            f"test-time mirroring {describe(flips)}",
+            file=sys.stderr,
+            flush=True,
+        )
     return summary.exit_code

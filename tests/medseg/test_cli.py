@@ -72,6 +72,7 @@ def test_predict_writes_nifti_in_original_geometry(predicted, trained) -> None:
         expected = apply_lcc(argmax, lcc) if lcc else argmax
         assert np.array_equal(expected, np.asarray(pred.dataobj))
     assert orientations == {("R", "A", "S"), ("L", "P", "S")}  # both stored orientations seen
+    assert "gdl-medseg predict: 4 case(s)" in res.stderr and "test-time mirroring" in res.stderr
 
 
 def test_predict_reports_bad_cases_and_continues(predicted) -> None:

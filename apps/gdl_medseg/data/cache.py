@@ -35,7 +35,7 @@ from gdl_medseg.data.preprocess import (
 from gdl_science.io import progress
 
 FOREGROUND_SAMPLES_PER_CLASS = 2000
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: labels resampled per label (linear + argmax), not nearest
 
 
 def default_cache_root() -> Path:

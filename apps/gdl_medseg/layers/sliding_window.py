@@ -77,6 +77,7 @@ def sliding_window(
     device: str | torch.device = "cpu",
     background: np.ndarray | None = None,
     desc: str = "",
+    flips: Sequence[tuple[int, ...]] = ((),),
 ) -> np.ndarray:
     """image (C, X, Y, Z) -> class probabilities (K, X, Y, Z), averaged over ``nets``.
 
@@ -85,6 +86,9 @@ def sliding_window(
     certain background prediction (class 0 with probability 1), so the result equals the
     full run wherever the networks are confident of background there. With more windows
     than one batch, a progress bar counts the windows of the case (``desc``).
+    ``flips``: test-time mirroring (``gdl_medseg.tta``): each entry names the spatial
+    axes flipped in one pass; every pass's softmax is flipped back and the passes are
+    averaged (the default, one pass with no flip, is plain inference).
     """
     shape = as_shape(size)
     spatial = np.array(image.shape[1:])
@@ -109,9 +113,20 @@ def sliding_window(
     def region(a: int, b: int, c: int) -> tuple[slice, slice, slice]:
         return slice(a, a + s0), slice(b, b + s1), slice(c, c + s2)
 
+    def mirrored(batch: torch.Tensor, axes: tuple[int, ...]) -> torch.Tensor:
+        # batch (B, C, D, H, W): spatial axis a is tensor dim 2 + a
+        return batch.flip([2 + a for a in axes]) if axes else batch
+
     def run(chunk: list[tuple[int, int, int]]) -> None:
         batch = torch.from_numpy(np.stack([x[(slice(None), *region(*k))] for k in chunk]))
-        p = torch.stack([net(batch.to(device)).softmax(1) for net in nets]).mean(0)
+        batch = batch.to(device)
+        p = None  # a running sum over passes x nets: one (B, K, window) buffer, not many
+        for axes in flips:
+            for net in nets:
+                q = mirrored(net(mirrored(batch, axes)).softmax(1), axes)
+                p = q if p is None else p + q
+        assert p is not None
+        p = p / (len(flips) * len(nets))
         for k, pw in zip(chunk, p.float().cpu()):
             probs[(slice(None), *region(*k))] += pw * weight
             norm[region(*k)] += weight
