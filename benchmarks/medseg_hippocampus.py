@@ -94,6 +94,7 @@ def fit(
     samples: int,
     env: dict,
     epochs: int = 0,
+    extra: tuple[str, ...] = (),
 ) -> dict:
     """The default config with only the data, the mode and the budget set. The wall-clock
     budget binds (``--trainer.max_time``; the poly schedule anneals to zero when it
@@ -110,6 +111,7 @@ def fit(
         args += ["--data.samples_per_epoch", str(samples)]
     if fraction < 1:
         args += ["--data.train_fraction", str(fraction)]
+    args += list(extra)  # any further fit flags (e.g. --data.augment_style patch)
     start = time.perf_counter()
     res = subprocess.run(args, cwd=REPO, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
@@ -140,10 +142,13 @@ def steps_done(root: Path) -> int:
     return max(steps, default=0)
 
 
-def run_predict(ckpt: str, images: Path, out: Path, env: dict) -> float:
+def run_predict(
+    ckpt: str, images: Path, out: Path, env: dict, extra: tuple[str, ...] = ()
+) -> float:
     start = time.perf_counter()
     res = subprocess.run(
-        [CLI, "predict", "--checkpoint", ckpt, "--input", str(images), "--output", str(out)],
+        [CLI, "predict", "--checkpoint", ckpt, "--input", str(images), "--output", str(out),
+         *extra],
         cwd=REPO, capture_output=True, text=True, env=env,
     )
     if res.returncode != 0:
@@ -151,14 +156,16 @@ def run_predict(ckpt: str, images: Path, out: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
-def predict_and_evaluate(ckpt: str, images: Path, labels: Path, out: Path, env: dict) -> dict:
+def predict_and_evaluate(
+    ckpt: str, images: Path, labels: Path, out: Path, env: dict, extra: tuple[str, ...] = ()
+) -> dict:
     """Predict every case (one command), then score it. The per-case time excludes the
     command's start-up (imports, checkpoint load), measured by a one-case run:
     per case = (T_all - T_one) / (N - 1), start-up = T_one - per case."""
-    wall = run_predict(ckpt, images, out, env)
+    wall = run_predict(ckpt, images, out, env, extra)
     one = out.with_name(out.name + "_one")
     first = sorted(images.glob("*.nii.gz"))[0]
-    wall_one = run_predict(ckpt, first, one, env)
+    wall_one = run_predict(ckpt, first, one, env, extra)
     n = len(list(images.glob("*.nii.gz")))
     metrics = out.with_suffix(".csv")
     res = subprocess.run(

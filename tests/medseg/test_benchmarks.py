@@ -84,3 +84,22 @@ def test_vs_nnunet_benchmark_smoke(tmp_path, phantom_dataset, monkeypatch):
     for r in rows:
         assert 0 <= r["heldout"]["dice_mean"] <= 1 and r["fit_wall_s"] > 0
     assert "| nnU-Net v2 3d_fullres |" in (tmp_path / "vs.md").read_text()
+
+
+def test_augment_ab_benchmark_smoke(tmp_path, monkeypatch):
+    """10 real cases, seconds of fit per arm, both TTA modes: rows and the table."""
+    bench = _load("medseg_augment_ab")
+    if not (bench.hippo.DATA / "dataset.json").is_file():
+        pytest.skip(f"MSD Hippocampus not found at {bench.hippo.DATA}")
+    monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
+    bench.main([
+        "--cases", "10", "--budget", "0.2", "--arms", "none:patch", "none:crop",
+        "--work", str(tmp_path / "work"), "--out", str(tmp_path), "--name", "ab",
+    ])
+    rows = json.loads((tmp_path / "ab.json").read_text())["rows"]
+    assert [(r["arm"], r["tta"]) for r in rows] == [
+        ("none/patch", "off"), ("none/patch", "auto"), ("none/crop", "off"), ("none/crop", "auto")
+    ]
+    assert rows[0]["tta_passes"] == "off (1 pass)" and rows[1]["tta_passes"].startswith("2 pass")
+    assert all(0 <= r["heldout"]["dice_mean"] <= 1 for r in rows)
+    assert "| none/crop | crop | auto" in (tmp_path / "ab.md").read_text()
