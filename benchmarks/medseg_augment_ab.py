@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -82,9 +83,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"80/20 train/validation split), **{meta['budget_min']} min of training each**, one "
         f"after another, {meta['threads']} torch thread(s) on a shared 2-core CPU. "
         "Speed figures are comparable only within this table (load average per row). "
-        "Dice / HD95 by `gdl-medseg evaluate` (HD95: larger one-way 95th percentile).",
+        "Dice / HD95 by `gdl-medseg evaluate` (HD95: larger one-way 95th percentile). Rows "
+        "without steps are predict-only, on the checkpoint named in the command.",
         "",
-        "| arm | augmentation | TTA (passes) | steps | val Dice (fit) | Dice anterior "
+        "| arm | augmentation | predict --tta | steps | val Dice (fit) | Dice anterior "
         "| Dice posterior | held-out mean | HD95 ant/post (mm) | predict s/case | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -92,8 +94,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         h = r["heldout"]
         val = r.get("val_dice_mean")
         lines.append(
-            f"| {r['arm']} | {r.get('augment_style', '—')} | {r['tta']} "
-            f"({vs.cell(r['tta_passes'])}) | {r.get('steps', '—')} | "
+            f"| {r['arm']} | {r.get('augment_style', '—')} | {vs.cell(r['tta_passes'])} "
+            f"| {r.get('steps', '—')} | "
             f"{f'{val:.4f}' if val is not None else '—'} | {h['dice_1']:.4f} | "
             f"{h['dice_2']:.4f} | **{h['dice_mean']:.4f}** | {h['hd95_1']} / {h['hd95_2']}"
             f"{hippo.empty_note(h)} | {r['predict_s_per_case']} | {r['load']} |"
@@ -132,8 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     a.work.mkdir(parents=True, exist_ok=True)
     train_ds = hippo.link_dataset(a.data, train, a.work / "train")
     held_ds = hippo.link_dataset(a.data, held, a.work / "heldout")
-    command = "python benchmarks/medseg_augment_ab.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
+    command = shlex.join(
+        ["python", "benchmarks/medseg_augment_ab.py", *(argv if argv is not None else sys.argv[1:])]
     )
     meta = {"heldout": len(held), "train_folder": len(train), "seed": a.seed,
             "budget_min": a.budget, "threads": a.threads, "command": command}

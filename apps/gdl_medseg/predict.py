@@ -38,7 +38,8 @@ from gdl_medseg.data.preprocess import (
 from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, sliding_window
 from gdl_medseg.postprocess import apply_lcc
 from gdl_medseg.task import MedSegTask
-from gdl_medseg.tta import describe, task_flips
+from gdl_medseg.tta import describe as describe_tta
+from gdl_medseg.tta import task_flips
 from gdl_science.io import (
     ErrorReport,
     Record,
@@ -279,7 +280,7 @@ def predict_command(args: argparse.Namespace) -> int:
     if seconds:  # load + preprocess + network + write, per case (no start-up)
         print(
             f"gdl-medseg predict: {len(seconds)} case(s), {np.mean(seconds):.3f} s per case; "
-            f"test-time mirroring {describe(flips)}",
+            f"test-time mirroring {describe_tta(flips, args.tta)}",
             file=sys.stderr,
             flush=True,
         )

@@ -75,8 +75,11 @@ def task_flips(task: object, mode: TTAMode) -> list[Flip]:
     return tta_flips(mirror_axes(group_name, axis), mode, group)
 
 
-def describe(flips: list[Flip]) -> str:
-    if flips == [()]:
+def describe(flips: list[Flip], mode: TTAMode) -> str:
+    """e.g. "off (1 pass)", "auto: 2 passes (identity, flip 0)"."""
+    if mode == "off":
         return "off (1 pass)"
+    if flips == [()]:
+        return f"{mode}: 1 pass (the network is exactly equivariant to every flip)"
     shown = ", ".join("identity" if not f else "flip " + "+".join(map(str, f)) for f in flips)
-    return f"{len(flips)} pass(es): {shown}"
+    return f"{mode}: {len(flips)} passes ({shown})"

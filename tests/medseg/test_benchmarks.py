@@ -100,6 +100,7 @@ def test_augment_ab_benchmark_smoke(tmp_path, monkeypatch):
     assert [(r["arm"], r["tta"]) for r in rows] == [
         ("none/patch", "off"), ("none/patch", "auto"), ("none/crop", "off"), ("none/crop", "auto")
     ]
-    assert rows[0]["tta_passes"] == "off (1 pass)" and rows[1]["tta_passes"].startswith("2 pass")
+    assert rows[0]["tta_passes"] == "off (1 pass)"
+    assert rows[1]["tta_passes"].startswith("auto: 2 passes")
     assert all(0 <= r["heldout"]["dice_mean"] <= 1 for r in rows)
-    assert "| none/crop | crop | auto" in (tmp_path / "ab.md").read_text()
+    assert "| none/crop | crop | auto: 2 passes" in (tmp_path / "ab.md").read_text()

@@ -27,7 +27,9 @@ def test_flips_skip_the_ones_the_network_is_equivariant_to():
     assert tta_flips((0, 1, 2), "auto", make_group("octahedral")) == [(), (0,)]
     # A mirror about another axis covers nothing of axis 0.
     assert tta_flips((0,), "auto", make_group("mirror", 1)) == [(), (0,)]
-    assert describe([(), (0,)]) == "2 pass(es): identity, flip 0"
+    assert describe([(), (0,)], "auto") == "auto: 2 passes (identity, flip 0)"
+    assert describe([()], "off") == "off (1 pass)"
+    assert describe([()], "auto").startswith("auto: 1 pass (the network is exactly equivariant")
 
 
 def _task(symmetry: str) -> MedSegTask:
