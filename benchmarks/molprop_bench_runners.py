@@ -42,6 +42,7 @@ VARIANTS: dict[str, dict] = {
     "2d": {"prep.geometry": "2d"},
     "3d": {"prep.geometry": "3d"},  # conformers whatever the task type (the pre-auto default)
     "desc": {"prep.descriptors": True},
+    "nodesc": {"prep.descriptors": False},  # the classification default before "auto"
     "mmff": {"prep.forcefield": "mmff", "prep.embed_hydrogens": True},
     "chiral": {"model.chirality": True},
     "drop0": {"model.dropout": 0.0},
@@ -54,6 +55,8 @@ VARIANTS: dict[str, dict] = {
     "sum": {"model.readout": "sum"},
     "lr3": {"model.lr": 0.0003},
     "narrow": {"model.width": 150, "model.head_hidden": 150},
+    "raw": {"prep.standardize": False},  # every fragment featurised, as Chemprop does
+    "desc_narrow": {"prep.descriptors": True, "model.width": 150, "model.head_hidden": 150},
 }  # fmt: skip
 
 

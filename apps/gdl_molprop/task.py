@@ -122,7 +122,7 @@ class MolPropTask(GDLTask):
             depth=h.depth,
             radial_layers=h.radial_layers,
             radial_width=h.radial_width,
-            descriptors=len(DESCRIPTOR_NAMES) if self.prep_settings.descriptors else 0,
+            descriptors=len(DESCRIPTOR_NAMES) if self.prep_settings.use_descriptors else 0,
             chirality=h.chirality,
         )
 

@@ -90,3 +90,18 @@ def test_geometry_auto_follows_the_task_type():
     assert chosen.prep.geometry == "3d"  # an explicit choice is kept
     task = MolPropTask(task_type="classification", prep=classification.prep_hparams)
     assert task.geometry == "2d" and task.hparams.prep["geometry"] == "2d"
+
+
+def test_descriptors_auto_follows_the_task_type():
+    """descriptors: auto is on for classification, off for regression, unless chosen."""
+    auto = PrepSettings(descriptors="auto")
+    regression = MolPropDataModule(prep=auto)
+    classification = MolPropDataModule(task_type="classification", prep=auto)
+    assert regression.prep.descriptors is False and classification.prep.descriptors is True
+    chosen = MolPropDataModule(task_type="classification", prep=PrepSettings(descriptors=False))
+    assert chosen.prep.use_descriptors is False
+    assert auto.use_descriptors is False  # unresolved "auto" computes none
+    task = MolPropTask(task_type="classification", prep=classification.prep_hparams)
+    assert task.net.blueprint.readout.descriptors > 0
+    old = MolPropTask(task_type="classification", prep={"descriptors": False})
+    assert old.net.blueprint.readout.descriptors == 0  # old checkpoints' value

@@ -116,7 +116,7 @@ def prepare_mol(
     key = canonical_key(mol)
     notes: list[str] = []
     try:
-        mol, parent_note = parent_molecule(mol)
+        mol, parent_note = parent_molecule(mol) if settings.standardize else (mol, "")
     except Exception as exc:  # RDKit standardiser errors on exotic valences
         return failed("invalid_smiles", f"standardisation failed: {exc}", key)
     if parent_note:
@@ -124,7 +124,9 @@ def prepare_mol(
     bad = sorted({a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() not in ELEMENT_INDEX})
     if bad:
         return failed("unsupported_element", "elements outside the table: " + ",".join(bad), key)
-    if mol.GetNumHeavyAtoms() > settings.max_heavy_atoms:
+    # The limit guards conformer embedding (ETKDG's time grows steeply with size); a bond
+    # graph of any size is cheap, so 2D keeps large molecules (peptides, macrolides).
+    if settings.geometry != "2d" and mol.GetNumHeavyAtoms() > settings.max_heavy_atoms:
         return failed(
             "too_large", f"{mol.GetNumHeavyAtoms()} heavy atoms > {settings.max_heavy_atoms}", key
         )
@@ -153,7 +155,7 @@ def prepare_mol(
         bonds=bonds,
         bond_features=bfeats,
         conformers=conformers.astype(np.float64),
-        descriptors=descriptors_of(mol) if settings.descriptors else np.zeros((0,), np.float32),
+        descriptors=descriptors_of(mol) if settings.use_descriptors else np.zeros((0,), np.float32),
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 # Bump when preparation or features change, so stale cache entries are never reused.
 # 3: rdMolStandardize parent molecule; CIP R/S atom and E/Z bond stereo features.
-PREP_VERSION = 3
+# 4: 2D preparation keeps molecules above max_heavy_atoms (the limit is for embedding).
+PREP_VERSION = 4
 FORCEFIELDS = ("mmff", "none")
 
 
@@ -38,7 +39,8 @@ class PrepSettings:
     num_conformers: int = 1
     # ETKDG random seed (conformer i uses seed + i), fixed so runs are reproducible.
     conformer_seed: int = 0
-    # Larger molecules get status ``too_large``.
+    # Larger molecules get status ``too_large`` when conformers are embedded (3d); 2d
+    # bond graphs take molecules of any size.
     max_heavy_atoms: int = 100
     # ETKDG attempts before the random-coordinate retry.
     max_attempts: int = 3
@@ -46,16 +48,32 @@ class PrepSettings:
     forcefield: Literal["mmff", "none"] = "none"
     # A molecule that cannot be embedded is kept as a bond graph (note ``2d_only``).
     fallback_2d: bool = True
-    # Also compute RDKit's 2D descriptors (``features.DESCRIPTOR_NAMES``) per molecule.
-    descriptors: bool = False
+    # RDKit's 2D descriptors (``features.DESCRIPTOR_NAMES``) per molecule, at the readout;
+    # "auto": on for classification, off for regression (``resolved``). Off by default:
+    # on the ClinTox validation splits they helped one seed and hurt the other, and on
+    # Biogen they did not help (docs/molprop.md).
+    descriptors: bool | Literal["auto"] = False
     # Embed with explicit hydrogens; False embeds the heavy-atom graph (needs forcefield none).
     embed_hydrogens: bool = False
+    # Featurise the parent molecule (salts and counter-ions stripped, ``standardize.py``);
+    # False: the molecule as written, every fragment kept (what Chemprop featurises).
+    # Scaffold splits always use the parent, so a split cannot leak either way.
+    standardize: bool = True
 
     def resolved(self, task_type: str) -> PrepSettings:
-        """``geometry: auto`` made concrete for the task type (what the model records)."""
-        if self.geometry != "auto":
-            return self
-        return replace(self, geometry="2d" if task_type == "classification" else "3d")
+        """``auto`` settings made concrete for the task type (what the model records)."""
+        classify = task_type == "classification"
+        out = self
+        if out.geometry == "auto":
+            out = replace(out, geometry="2d" if classify else "3d")
+        if out.descriptors == "auto":
+            out = replace(out, descriptors=classify)
+        return out
+
+    @property
+    def use_descriptors(self) -> bool:
+        """Whether descriptors are computed ("auto" that no task type resolved: off)."""
+        return self.descriptors is True
 
     def key(self) -> str:
         """A short stable hash of what the cached entries depend on (the cache folder)."""

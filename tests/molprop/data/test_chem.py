@@ -59,8 +59,14 @@ def test_multiple_conformers_are_different():
 
 
 def test_size_limit():
-    mol = prepare_smiles("CCCCCCCCCC", PrepSettings(max_heavy_atoms=5))
+    mol = prepare_smiles("CCCCCCCCCC", PrepSettings(geometry="3d", max_heavy_atoms=5))
     assert mol.status == "too_large" and "10 heavy atoms > 5" in mol.note
+
+
+def test_size_limit_is_for_embedding_only():
+    """A bond graph (2d) of any size is cheap: large peptides stay predictable."""
+    mol = prepare_smiles("CCCCCCCCCC", PrepSettings(geometry="2d", max_heavy_atoms=5))
+    assert mol.ok and mol.atom_features.shape[0] == 10
 
 
 def test_uff_fallback_when_mmff_lacks_parameters():

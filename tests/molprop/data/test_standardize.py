@@ -52,3 +52,10 @@ def test_scaffold_of_a_salt_is_the_scaffold_of_its_free_base():
         assert scaffold_of(salt) == scaffold_of(base) != ""
     # Before standardisation the sulfate won: a scaffold-free "scaffold" of its own.
     assert scaffold_of("OS(=O)(=O)O.CCN") == scaffold_of("CCN")
+
+
+def test_standardize_false_keeps_every_fragment():
+    """``standardize: false`` featurises the molecule as written (the counter-ion too)."""
+    raw = prepare_smiles("CCN.OS(=O)(=O)O", PrepSettings(geometry="2d", standardize=False))
+    assert raw.ok and raw.note == "" and raw.atom_features.shape[0] == 8  # 3 + 5 heavy atoms
+    assert prepare_smiles("CCN.OS(=O)(=O)O", SETTINGS).atom_features.shape[0] == 3
