@@ -94,13 +94,14 @@ def test_augment_ab_benchmark_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
     bench.main([
         "--cases", "10", "--budget", "0.2", "--arms", "none:patch", "none:crop",
-        "--work", str(tmp_path / "work"), "--out", str(tmp_path), "--name", "ab",
+        "--tta", "off", "all", "--work", str(tmp_path / "work"), "--out", str(tmp_path),
+        "--name", "ab",
     ])
     rows = json.loads((tmp_path / "ab.json").read_text())["rows"]
     assert [(r["arm"], r["tta"]) for r in rows] == [
-        ("none/patch", "off"), ("none/patch", "auto"), ("none/crop", "off"), ("none/crop", "auto")
+        ("none/patch", "off"), ("none/patch", "all"), ("none/crop", "off"), ("none/crop", "all")
     ]
     assert rows[0]["tta_passes"] == "off (1 pass)"
-    assert rows[1]["tta_passes"].startswith("auto: 2 passes")
+    assert rows[1]["tta_passes"].startswith("all: 2 passes")
     assert all(0 <= r["heldout"]["dice_mean"] <= 1 for r in rows)
-    assert "| none/crop | crop | auto: 2 passes" in (tmp_path / "ab.md").read_text()
+    assert "| none/crop | crop | all: 2 passes" in (tmp_path / "ab.md").read_text()

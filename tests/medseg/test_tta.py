@@ -29,7 +29,7 @@ def test_flips_skip_the_ones_the_network_is_equivariant_to():
     assert tta_flips((0,), "auto", make_group("mirror", 1)) == [(), (0,)]
     assert describe([(), (0,)], "auto") == "auto: 2 passes (identity, flip 0)"
     assert describe([()], "off") == "off (1 pass)"
-    assert describe([()], "auto").startswith("auto: 1 pass (the network is exactly equivariant")
+    assert describe([()], "auto").startswith("auto: 1 pass (the model is equivariant")
 
 
 def _task(symmetry: str) -> MedSegTask:
@@ -60,9 +60,15 @@ def test_mirroring_changes_nothing_for_the_mirror_equivariant_net():
     np.testing.assert_allclose(both, one, atol=1e-5)
 
 
+def test_auto_mirrors_only_models_that_know_the_flips():
+    assert task_flips(_task("none"), "auto") == [()]  # never trained on flipped scans
+    assert task_flips(_task("none"), "all") == [(), (0,)]
+    assert task_flips(_task("augment"), "auto") == [(), (0,)]  # trained on them
+
+
 def test_mirroring_averages_the_plain_net_into_a_mirror_symmetric_prediction():
     task = _task("none")
-    flips = task_flips(task, "auto")
+    flips = task_flips(task, "all")
     assert flips == [(), (0,)]
     net, image = task.net, _image()
     one = sliding_window([net], image, [9, 13, 9], 3, flips=[()])
