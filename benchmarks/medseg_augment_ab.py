@@ -34,8 +34,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 import medseg_hippocampus as hippo  # noqa: E402
@@ -124,13 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no Hippocampus dataset (see ../shared/data/README.md)")
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads),
-           "GDL_NO_PROGRESS": "1"}
-    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
-    ids = [ids[i] for i in np.random.default_rng(a.seed).permutation(len(ids))]
-    ids = ids[: a.cases] if a.cases else ids
-    n_held = max(1, round(0.2 * len(ids)))
-    held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    env = hippo.thread_env(a.threads)
+    held, train = hippo.heldout_split(a.data, a.seed, a.cases)
     a.work.mkdir(parents=True, exist_ok=True)
     train_ds = hippo.link_dataset(a.data, train, a.work / "train")
     held_ds = hippo.link_dataset(a.data, held, a.work / "heldout")

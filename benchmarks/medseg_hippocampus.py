@@ -49,6 +49,23 @@ RESULTS = REPO / "benchmarks" / "results"
 PAD = 6  # voxels added on every side before rotating, so the structure stays in the field
 
 
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment of every CLI call: ``threads`` torch/BLAS threads, no progress bars."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "GDL_NO_PROGRESS": "1"}
+
+
+def heldout_split(data: Path, seed: int, cases: int = 0) -> tuple[list[str], list[str]]:
+    """(held-out, training-folder) case ids: a seeded 20% of the cases (the first ``cases``
+    of the shuffled list when ``cases`` > 0) that no fit ever sees. Every medseg benchmark
+    scores on this split, so their tables compare the same cases."""
+    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (data / "imagesTr").glob("*.nii.gz"))
+    ids = [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]
+    ids = ids[:cases] if cases else ids
+    n_held = max(1, round(0.2 * len(ids)))
+    return sorted(ids[:n_held]), sorted(ids[n_held:])
+
+
 def link_dataset(src: Path, cases: list[str], out: Path) -> Path:
     """An nnU-Net folder of symlinks to ``cases`` of ``src``."""
     for sub in ("imagesTr", "labelsTr"):
@@ -309,15 +326,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no Hippocampus dataset (see ../shared/data/README.md)")
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads),
-           "GDL_NO_PROGRESS": "1"}
-    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
-    rng = np.random.default_rng(a.seed)
-    ids = [ids[i] for i in rng.permutation(len(ids))]
-    if a.cases:
-        ids = ids[: a.cases]
-    n_held = max(1, round(0.2 * len(ids)))
-    held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    env = thread_env(a.threads)
+    held, train = heldout_split(a.data, a.seed, a.cases)
     if a.fresh and a.work.exists():
         shutil.rmtree(a.work)
     a.work.mkdir(parents=True, exist_ok=True)
@@ -326,7 +336,8 @@ def main(argv: list[str] | None = None) -> None:
     if not (a.work / "rotated" / "labels").is_dir():
         write_rotated(a.data, held[: a.rotated_cases], a.work / "rotated", a.rotation_deg, a.seed)
     meta = {
-        "cases": len(ids), "heldout": len(held), "train_folder": len(train), "seed": a.seed,
+        "cases": len(held) + len(train), "heldout": len(held), "train_folder": len(train),
+        "seed": a.seed,
         "rotation_deg": a.rotation_deg, "rotated_cases": min(a.rotated_cases, len(held)),
         "threads": a.threads, "command": "python benchmarks/medseg_hippocampus.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),

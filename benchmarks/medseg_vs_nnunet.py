@@ -37,8 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 import medseg_hippocampus as hippo  # noqa: E402
@@ -267,13 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no dataset.json")
-    env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "MKL_NUM_THREADS": str(a.threads),
-           "GDL_NO_PROGRESS": "1"}
-    ids = sorted(f.name[: -len("_0000.nii.gz")] for f in (a.data / "imagesTr").glob("*.nii.gz"))
-    ids = [ids[i] for i in np.random.default_rng(a.seed).permutation(len(ids))]
-    ids = ids[: a.cases] if a.cases else ids
-    n_held = max(1, round(0.2 * len(ids)))
-    held, train = sorted(ids[:n_held]), sorted(ids[n_held:])
+    env = hippo.thread_env(a.threads)
+    held, train = hippo.heldout_split(a.data, a.seed, a.cases)
     # Our datamodule's own train/validation split of the training folder (val 0.2, seed 0).
     tr, va, _ = split_indices(len(train), 0.2, 0.0, 0)
     split = {"train": [train[i] for i in tr], "val": [train[i] for i in va]}
