@@ -187,16 +187,19 @@ def predict_dev(
     )
 
 
-def ensemble_row(task: str, mode: str, runs: list[dict], work: Path, threads: int) -> dict:
-    """The seeds' best checkpoints averaged by ``gdl-dna predict`` (one command, several
-    ``--checkpoint``): what a user gets from the seeds they already trained."""
+def ensemble_row(
+    task: str, mode: str, runs: list[dict], work: Path, threads: int, which: str = "best"
+) -> dict:
+    """The seeds' best (or last) checkpoints averaged by ``gdl-dna predict`` (one command,
+    several ``--checkpoint``): what a user gets from the seeds they already trained."""
     env = {**os.environ, "GDL_NO_PROGRESS": "1", "OMP_NUM_THREADS": str(threads)}
-    ckpts = [Path(r["best_ckpt"]) for r in runs]
+    ckpts = [Path(r["best_ckpt"]).with_name(f"{which}.ckpt") for r in runs]
     dev_path = work / f"{task}_dev.tsv"
-    p, y = predict_dev(ckpts, dev_path, work / f"{task}_{mode}_ensemble.tsv", env)
+    p, y = predict_dev(ckpts, dev_path, work / f"{task}_{mode}_{which}_ensemble.tsv", env)
     auroc = roc(p, y)[2]
+    label = f"ensemble of {len(runs)}" + ("" if which == "best" else f", {which}.ckpt")
     return {
-        "task": task, "mode": f"{mode} (ensemble of {len(runs)})", "seeds": len(runs),
+        "task": task, "mode": f"{mode} ({label})", "seeds": len(runs),
         "mcc": mcc((p > 0.5).astype(int), y), "auroc": auroc,
         "accuracy": float(((p > 0.5) == y).mean()),
         "dev_probs": [round(float(v), 4) for v in p],
@@ -333,9 +336,10 @@ def main(argv: list[str] | None = None) -> None:
                     runs.append(r)
                 if len(args.seeds) > 1:
                     group = [r for r in runs if (r["task"], r["mode"]) == (task, mode)]
-                    ensembles.append(ensemble_row(task, mode, group, Path(tmp), args.threads))
-                    e = ensembles[-1]
-                    print(f"{task} {e['mode']}: MCC {e['mcc']:.3f} AUROC {e['auroc']:.3f}")
+                    for which in ("best", "last"):
+                        e = ensemble_row(task, mode, group, Path(tmp), args.threads, which)
+                        ensembles.append(e)
+                        print(f"{task} {e['mode']}: MCC {e['mcc']:.3f} AUROC {e['auroc']:.3f}")
     report = {
         "command": "python benchmarks/dna_real.py " + " ".join(argv or sys.argv[1:]),
         "machine": f"{platform.processor() or platform.machine()}, {args.threads} thread(s) "

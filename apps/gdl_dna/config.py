@@ -26,6 +26,7 @@ CHOICES = {
     "strand_init": ("mixed", "separate"),
     "strand_trunk": ("conjoined", "tied"),
     "first_activation": ("relu", "exp"),
+    "block": ("conv", "gated"),
 }
 
 
@@ -55,6 +56,9 @@ class ArchConfig:
     # The first block's activation: "relu", or "exp" (PWM-like motif detectors, Koo &
     # Ploenzke 2021); later blocks always use ReLU.
     first_activation: str = "relu"
+    # Every block's convolution: "conv", or "gated" (value conv * sigmoid(gate conv), the
+    # GLU-style gated branch of ConvNova; gdl_dna.layers.gated).
+    block: str = "conv"
 
     def __post_init__(self) -> None:
         n = len(self.channels)

@@ -28,6 +28,7 @@ from gdl_dna.layers import (
     RCPool1d,
     StrandHead,
 )
+from gdl_dna.layers.gated import GatedConv1d, RCGatedConv1d
 from gdl_dna.layers.masking import run_stage
 from gdl_dna.layers.plain import GlobalPool, PositionalReadout, ReLU, SymmetricMaxPool1d
 from gdl_dna.layers.readouts import MaxMeanPool, RCPositionalReadout
@@ -72,8 +73,9 @@ def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blue
         zip(hidden_types(arch), arch.kernel_sizes, arch.dilations, arch.pool_sizes)
     ):
         act = ExpActivation(t) if i == 0 and arch.first_activation == "exp" else RCPointwise(t)
+        conv = RCGatedConv1d if arch.block == "gated" else RCConv1d
         stages += [
-            (f"conv{i}", RCConv1d(in_type, t, k, dilation=d)),
+            (f"conv{i}", conv(in_type, t, k, dilation=d)),
             (f"norm{i}", RCBatchNorm1d(t)),
             (f"act{i}", act),
         ]
@@ -104,8 +106,10 @@ def build_equivariant(arch: ArchConfig, n_outputs: int, length: int = 0) -> Blue
             ("head", MLPHead(in_type.invariant_size, n_outputs, arch.hidden, arch.dropout))
         )
     if arch.strand_init == "separate":
-        convs = [m for _, module in stages for m in module.modules() if isinstance(m, RCConv1d)]
-        for conv in convs[1:]:  # the first reads one-hot bases: every input is "forward"
+        # conv0 (value and gate) reads one-hot bases: every input is "forward"; kept mixed.
+        convs = [m for name, module in stages if name != "conv0" for m in module.modules()
+                 if isinstance(m, RCConv1d)]  # fmt: skip
+        for conv in convs:
             conv.separate_strands_()
     return DNANet(stages)
 
@@ -122,8 +126,12 @@ def build_plain(
         zip(widths, arch.kernel_sizes, arch.dilations, arch.pool_sizes)
     ):
         act = ExpActivation() if i == 0 and arch.first_activation == "exp" else ReLU()
+        conv = (
+            GatedConv1d(in_ch, c, k, dilation=d) if arch.block == "gated"
+            else nn.Conv1d(in_ch, c, k, dilation=d, padding=d * (k - 1) // 2)
+        )  # fmt: skip
         stages += [
-            (f"conv{i}", nn.Conv1d(in_ch, c, k, dilation=d, padding=d * (k - 1) // 2)),
+            (f"conv{i}", conv),
             (f"norm{i}", MaskedBatchNorm1d(c)),
             (f"act{i}", act),
         ]

@@ -70,6 +70,7 @@ class DNATask(FramedBatches, GDLTask):
         match_parameters: bool = True,
         trunk_dropout: float = A.trunk_dropout,
         first_activation: Literal["relu", "exp"] = "relu",
+        block: Literal["conv", "gated"] = "conv",
         label_smoothing: float = 0.0,
         augment_shift: int = 0,
         augment_mutate: float = 0.0,
@@ -85,14 +86,13 @@ class DNATask(FramedBatches, GDLTask):
                 or the user's window; rounded up to a length the pools accept.
             fixed_window: linked from the data: True crops/pads everything to the window,
                 False (``auto``) pads each batch to its own longest sequence.
-            channels .. first_activation: the architecture (``gdl_dna.config.ArchConfig``
-                documents each). head: auto (the strand test on the training data picks
-                invariant or strand), invariant (orientation pooled) or strand (strand-
-                specific, RC-equivariant). kmer: auto (3 with the invariant head, 1 with
-                the strand head) or the k-mer size of the input layer (1 = one-hot).
-                strand_init auto: separate with the strand head, mixed otherwise.
-            match_parameters: plain nets (none/augment) get the equivariant net's
-                parameter count by scaling their widths.
+            channels .. block: the architecture (``gdl_dna.config.ArchConfig`` documents
+                each). head: auto (the strand test on the training data picks invariant
+                or strand), invariant (orientation pooled) or strand (strand-specific,
+                RC-equivariant). kmer: auto (3 with the invariant head, 1 with the strand
+                head) or the k-mer size of the input layer (1 = one-hot). strand_init
+                auto: separate with the strand head, mixed otherwise.
+            match_parameters: plain nets (none/augment) get the equivariant net's size.
             label_smoothing: binary targets y -> y (1 - s) + s / 2 in the training loss.
             augment_shift / augment_mutate: training batches only, every symmetry mode:
                 up to ``augment_shift`` bases trimmed off the ends in total, and each base
@@ -127,7 +127,7 @@ class DNATask(FramedBatches, GDLTask):
             global_pool=hp.global_pool, dropout=hp.dropout,
             hidden=tuple(A.hidden if hp.hidden is None else hp.hidden),
             strand_trunk=hp.strand_trunk, trunk_dropout=hp.trunk_dropout,
-            first_activation=hp.first_activation, strand_init=strand_init,
+            first_activation=hp.first_activation, strand_init=strand_init, block=hp.block,
         )  # fmt: skip
         if hp.sequence_length < max(1, kmer):
             raise UserInputError(
