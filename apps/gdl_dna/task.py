@@ -27,13 +27,13 @@ from gdl_dna.data.framing import FramedGroup, FrameRule
 from gdl_dna.data.labels import LabelSpec
 from gdl_dna.metrics import PredictionStore, compute_metrics
 from gdl_dna.model import build_network
+from gdl_dna.selection import PlateauSelection
 from gdl_dna.strand_test import HEAD_KMER
 from gdl_dna.symmetry_inputs import guarantee, symmetry_inputs
 from gdl_science.io import UserInputError
 from gdl_science.symmetry import RCFieldType, ReverseComplementGroup, trivial_action
 from gdl_science.training import (
     GDLTask,
-    SelectionMetric,
     StepOutput,
     SymmetryCheck,
     log_mean_softmax,
@@ -47,7 +47,7 @@ Batch = tuple[list[FramedGroup], torch.Tensor]  # framed rows, targets (B, T) or
 A = ArchConfig  # every architecture default is declared once, there
 
 
-class DNATask(FramedBatches, GDLTask):
+class DNATask(PlateauSelection, FramedBatches, GDLTask):
     def __init__(
         self,
         label_names: list[str] | None = None,
@@ -75,6 +75,7 @@ class DNATask(FramedBatches, GDLTask):
         augment_shift: int = 0,
         augment_mutate: float = 0.0,
         strand_evidence: str | None = None,
+        selection_tolerance: float = 0.002,
         lr: float = 0.003,
         weight_decay: float = 0.1,
         **base_kwargs: Any,
@@ -98,6 +99,8 @@ class DNATask(FramedBatches, GDLTask):
                 up to ``augment_shift`` bases trimmed off the ends in total, and each base
                 replaced by a random one with probability ``augment_mutate``.
             strand_evidence: set by fit (the strand test's line), kept in the checkpoint.
+            selection_tolerance: best.ckpt is the latest epoch within this of the best val
+                auROC (``gdl_dna.selection``); 0: the best-auROC epoch.
             lr / weight_decay, base_kwargs: the shared arguments of ``GDLTask``.
         """
         super().__init__(lr=lr, weight_decay=weight_decay, **base_kwargs)
@@ -180,11 +183,6 @@ class DNATask(FramedBatches, GDLTask):
         self.rebuild_network()  # before the optimiser is created
         if self.global_rank == 0:
             print(f"gdl-dna: {evidence}", file=sys.stderr, flush=True)
-
-    def selection_metric(self) -> SelectionMetric:
-        if self.spec.kind == "regression":
-            return SelectionMetric("val/loss", "min")
-        return SelectionMetric("val/auroc", "max")
 
     def on_fit_start(self) -> None:
         if self.global_rank == 0:
@@ -278,6 +276,8 @@ class DNATask(FramedBatches, GDLTask):
             # average of equal numbers; it keeps Lightning's DDP warning quiet.
             show = name in ("auroc", "pearson") and stage == "val"
             self.log(f"{stage}/{name}", value, prog_bar=show, sync_dist=True)
+        if stage == "val" and "auroc" in values:
+            self.log_plateau(values["auroc"])
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")

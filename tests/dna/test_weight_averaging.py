@@ -29,7 +29,9 @@ def test_ema_callback_checkpoints_and_validates_the_averaged_weights(tmp_path, m
     config["trainer"] |= {"enable_progress_bar": False, "logger": False, "num_sanity_val_steps": 0}
     (tmp_path / "ema.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.chdir(tmp_path)
+    # selection_tolerance 0: best.ckpt's score is its own epoch's auROC (not the plateau's).
     args = ["fit", "--config", str(tmp_path / "ema.yaml"), "--data.embedded_n", "200",
+            "--model.selection_tolerance", "0",
             "--trainer.default_root_dir", str(tmp_path / "run")]  # fmt: skip
     assert run_app(SPEC, args) == 0
     folder = next((tmp_path / "run").rglob("checkpoints"))
