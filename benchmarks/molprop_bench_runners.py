@@ -56,6 +56,9 @@ VARIANTS: dict[str, dict] = {
     "lr3": {"model.lr": 0.0003},
     "narrow": {"model.width": 150, "model.head_hidden": 150},
     "raw": {"prep.standardize": False},  # every fragment featurised, as Chemprop does
+    # Parent featurised, plus molecule-level bits of what standardisation removed.
+    "salt": {"prep.salt_features": True},
+    "nosalt": {"prep.salt_features": False},
     "desc_narrow": {"prep.descriptors": True, "model.width": 150, "model.head_hidden": 150},
 }  # fmt: skip
 

@@ -19,6 +19,12 @@ parity (regression) or ROC (classification) PNG per (data set, split).
         --variants default 2d none --no-chemprop --tag ablation
     .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets bbbp:scaffold \
         --seeds 0 1 2 --tag bbbp
+    .venv/bin/python benchmarks/molprop_vs_chemprop.py --datasets bbbp:scaffold \
+        --seeds 0 1 2 --ensemble-size 3 --no-chemprop --tag bbbp_ens3
+
+With ``--ensemble-size N`` each variant is trained by the product's ``fit --ensemble_size
+N`` and predicted through its ``ensemble.json`` (``molprop_bench_ensemble.py``); the
+table then has the ensemble's row and its member 0's (the single model of that seed).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from molprop_bench_data import make_split_csv, task_type
+from molprop_bench_ensemble import run_ensemble
 from molprop_bench_runners import THREADS, VARIANTS, run_chemprop, run_ours
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=["biogen:random", "biogen:scaffold"])
     parser.add_argument("--variants", nargs="+", default=["default"], choices=sorted(VARIANTS))
     parser.add_argument("--no-chemprop", action="store_true")
+    parser.add_argument(
+        "--ensemble-size", type=int, default=1, help="N > 1: train each variant as an ensemble"
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="", help="suffix of the result files (e.g. ablation)")
     parser.add_argument("--workdir", type=Path, default=None)
@@ -207,13 +217,20 @@ def main(argv: list[str] | None = None) -> int:
             kind = task_type(name)
             runs = []
             for v in args.variants:
-                runs.append(
-                    run_ours(
-                        path, targets, v, args.epochs, seed, work, args.quick, kind,
-                        args.shared_cache,
+                if args.ensemble_size > 1:
+                    new = run_ensemble(
+                        path, targets, v, args.epochs, seed, work, kind, args.ensemble_size
                     )
-                )  # fmt: skip
-                _progress(runs[-1], name, split, seed)
+                else:
+                    new = [
+                        run_ours(
+                            path, targets, v, args.epochs, seed, work, args.quick, kind,
+                            args.shared_cache,
+                        )
+                    ]  # fmt: skip
+                for r in new:
+                    runs.append(r)
+                    _progress(r, name, split, seed)
             if not args.no_chemprop:
                 runs.append(run_chemprop(path, targets, args.epochs, seed, work, kind))
                 _progress(runs[-1], name, split, seed)

@@ -23,13 +23,15 @@ import torchmetrics
 from torch import nn
 
 from gdl_molprop.data.batching import prepare_graphs
-from gdl_molprop.data.features import DESCRIPTOR_NAMES
+from gdl_molprop.data.chem import molecule_feature_count
+from gdl_molprop.data.features import ATOM_FEATURES, FEATURE_VERSION
 from gdl_molprop.data.settings import PrepSettings
 from gdl_molprop.groups import spatial_group
 from gdl_molprop.metrics import task_metrics
 from gdl_molprop.model import MolPropNet
 from gdl_molprop.plots import prediction_plot
 from gdl_science.graphs import GraphBatch
+from gdl_science.io import UserInputError
 from gdl_science.symmetry import NodePermutationGroup, ProductGroup
 from gdl_science.symmetry.group import product_action
 from gdl_science.training import (
@@ -41,6 +43,8 @@ from gdl_science.training import (
     logit_mean_sigmoid,
     masked_loss,
 )
+
+FEATURE_VERSION_KEY = "molprop_feature_version"  # in the checkpoint dict, not in hparams
 
 # Molecules check-symmetry uses when no --input is given: small, rigid and flexible,
 # aromatic, charged, with rings and stereo.
@@ -122,7 +126,7 @@ class MolPropTask(GDLTask):
             depth=h.depth,
             radial_layers=h.radial_layers,
             radial_width=h.radial_width,
-            descriptors=len(DESCRIPTOR_NAMES) if self.prep_settings.use_descriptors else 0,
+            descriptors=molecule_feature_count(self.prep_settings),
             chirality=h.chirality,
         )
 
@@ -130,6 +134,30 @@ class MolPropTask(GDLTask):
         # The masked loss on standardised targets weighs every task equally, as the
         # mean of the per-task metrics would; it exists even for a 1-molecule val split.
         return SelectionMetric("val/loss", "min")
+
+    # ----- checkpoints: the atom feature table they were trained on -------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[FEATURE_VERSION_KEY] = FEATURE_VERSION
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuse, in one line, a checkpoint trained on another atom/bond feature table
+        (its first layers have another input width; loading would be a shape error).
+
+        A checkpoint without the version (made before it was recorded, or written by
+        hand as weights + hyperparameters) is checked by its weight shapes: if they fit
+        this network it loads, else it is from feature table v1."""
+        version = checkpoint.get(FEATURE_VERSION_KEY)
+        if version is None:
+            own = self.state_dict()
+            state = checkpoint.get("state_dict", {})
+            fits = all(own[k].shape == v.shape for k, v in state.items() if k in own)
+            version = FEATURE_VERSION if fits else 1
+        if version != FEATURE_VERSION:
+            raise UserInputError(
+                f"checkpoint made with molprop atom features v{version}; this gdl-molprop "
+                f"uses v{FEATURE_VERSION} ({ATOM_FEATURES} atom features, an 'other element' "
+                "slot): retrain it with this version (gdl-molprop fit)"
+            )
 
     # ----- forward: raw outputs and user-facing predictions --------------------------
     def forward(self, graph: GraphBatch) -> torch.Tensor:

@@ -33,8 +33,9 @@ BAD_ROWS = [
     ("blank", "", "1.0"),
     ("with_name", "CCO ethanol", "1.0"),
     ("valence", "N(C)(C)(C)(C)C", "1.0"),
-    ("metal", "[Fe](Cl)(Cl)Cl", "1.0"),
 ]
+# A metal compound is a valid molecule: its iron goes to the atom table's "other" slot.
+METAL = ("ferric_chloride", "[Fe](Cl)(Cl)Cl", "1.0")
 SALT = ("sodium_benzoate", "[Na+].[O-]C(=O)c1ccccc1", "0.5")
 
 
@@ -67,7 +68,7 @@ def good_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def mixed_csv(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "mixed.csv", [*GOOD_ROWS[:4], *BAD_ROWS, SALT, *GOOD_ROWS[4:]])
+    return write_csv(tmp_path / "mixed.csv", [*GOOD_ROWS[:4], *BAD_ROWS, METAL, SALT, *GOOD_ROWS[4:]])
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from tests.ddp_helpers import app_command, last_checkpoint, run_cli
 
-from .conftest import BAD_ROWS, GOOD_ROWS, SALT
+from .conftest import BAD_ROWS, GOOD_ROWS, METAL, SALT, write_csv
 
 GDL = app_command("molprop")
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "molprop"
@@ -84,21 +84,56 @@ def test_predict_csv_with_bad_rows(fitted, mixed_csv, tmp_path):
     proc = molprop("predict", "--checkpoint", fitted, "--input", mixed_csv, "--output", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = read_table(out)
-    expected = [*GOOD_ROWS[:4], *BAD_ROWS, SALT, *GOOD_ROWS[4:]]
+    expected = [*GOOD_ROWS[:4], *BAD_ROWS, METAL, SALT, *GOOD_ROWS[4:]]
     assert [r["id"] for r in rows] == [e[0] for e in expected]  # every row, input order
     assert list(rows[0]) == ["id", "smiles", "logS", "SOL_pred", "status", "note"]
     by_id = {r["id"]: r for r in rows}
     assert by_id["syntax"]["status"] == "invalid_smiles" and by_id["syntax"]["SOL_pred"] == ""
     assert by_id["blank"]["status"] == "empty"
     assert by_id["with_name"]["status"] == "invalid_smiles"
-    assert by_id["metal"]["status"] == "unsupported_element"
+    metal = by_id["ferric_chloride"]
+    assert metal["status"] == "ok" and "other_element(Fe)" in metal["note"]
     assert by_id["sodium_benzoate"]["status"] == "ok"
     assert "parent_fragment" in by_id["sodium_benzoate"]["note"]
     ok = [r for r in rows if r["status"] == "ok"]
-    assert len(ok) == 13 and all(-15 < float(r["SOL_pred"]) < 5 for r in ok)
+    assert len(ok) == 14 and all(-15 < float(r["SOL_pred"]) < 5 for r in ok)
     errors = read_table(out.with_name("preds.csv.errors.tsv"))
     assert len(errors) == len(BAD_ROWS)
-    assert "5 bad record(s)" in proc.stderr
+    assert "4 bad record(s)" in proc.stderr
+
+
+def test_checkpoint_of_an_older_feature_table_is_refused_in_one_line(fitted, tmp_path, capsys):
+    import torch
+
+    from gdl_molprop.task import FEATURE_VERSION_KEY
+
+    ckpt = torch.load(fitted, map_location="cpu", weights_only=True)
+    assert ckpt[FEATURE_VERSION_KEY] == 2  # written by fit
+    inp = write_csv(tmp_path / "in.csv", GOOD_ROWS[:2])
+    # Without the key but with this table's shapes (hand-written): it loads.
+    del ckpt[FEATURE_VERSION_KEY]
+    torch.save(ckpt, tmp_path / "keyless.ckpt")
+    code, _, err = in_process(
+        capsys, "check-symmetry", "--checkpoint", tmp_path / "keyless.ckpt"
+    )
+    assert code == 0, err[-2000:]
+    # A checkpoint from before the key: the atom-feature input is one column narrower.
+    name = next(k for k, v in ckpt["state_dict"].items() if v.ndim == 2 and "encode" in k)
+    ckpt["state_dict"][name] = ckpt["state_dict"][name][:, 1:]
+    old = tmp_path / "old.ckpt"
+    torch.save(ckpt, old)
+    marked = tmp_path / "marked.ckpt"
+    torch.save({**ckpt, FEATURE_VERSION_KEY: 1}, marked)
+    for command in (
+        ["predict", "--checkpoint", old, "--input", inp, "--output", tmp_path / "o.csv"],
+        ["check-symmetry", "--checkpoint", old],
+        ["check-symmetry", "--checkpoint", marked],
+    ):
+        code, _, err = in_process(capsys, *command)
+        assert code == 2, err[-2000:]
+        lines = [x for x in err.strip().splitlines() if x.startswith("gdl-molprop")]
+        assert len(lines) == 1 and "atom features v1" in lines[0], err[-2000:]
+        assert "Traceback" not in err and "size mismatch" not in err
 
 
 def test_predict_ensemble_on_smi_and_sdf(fitted, tmp_path, capsys):
@@ -174,14 +209,14 @@ def test_bad_input_exits_2_with_one_line(fitted, tmp_path, mixed_csv, capsys):
     one_line_error(code, err, "overwrite the input")
 
     all_bad = tmp_path / "bad.csv"
-    all_bad.write_text("smiles\nC1CC\n[Fe]\nCCO,stray cell\n")
+    all_bad.write_text("smiles\nC1CC\nN(C)(C)(C)(C)C\nCCO,stray cell\n")
     out = tmp_path / "bad_preds.csv"
     code, _, err = in_process(
         capsys, "predict", "--checkpoint", fitted, "--input", all_bad, "--output", out
     )
     assert code == 2  # nothing could be predicted
     statuses = [r["status"] for r in read_table(out)]
-    assert statuses == ["invalid_smiles", "unsupported_element", "invalid_record"]
+    assert statuses == ["invalid_smiles", "invalid_smiles", "invalid_record"]
 
     code, _, err = in_process(
         capsys,

@@ -17,8 +17,8 @@ def test_bad_rows_are_reported_and_left_out(mixed_csv, capsys):
     )
     dm.setup("fit")
     sizes = {k: len(v) for k, v in dm.datasets.items()}
-    assert sum(sizes.values()) == 13  # 12 good + the salt
-    assert dm.status_counts == {"ok": 13, "invalid_smiles": 3, "empty": 1, "unsupported_element": 1}
+    assert sum(sizes.values()) == 14  # 12 good + the metal compound + the salt
+    assert dm.status_counts == {"ok": 14, "invalid_smiles": 3, "empty": 1}
     err = capsys.readouterr().err
     assert "prepared 18 molecules" in err and "line 6 (id=syntax): invalid_smiles" in err
 

@@ -30,7 +30,7 @@ from gdl_molprop.data.features import (
     graph_arrays,
 )
 from gdl_molprop.data.settings import PrepSettings
-from gdl_molprop.data.standardize import parent_molecule
+from gdl_molprop.data.standardize import SALT_FEATURES, parent_molecule, salt_features
 
 RDLogger.DisableLog("rdApp.*")  # statuses and notes carry the reasons; keep stderr clean
 
@@ -39,7 +39,6 @@ STATUSES = (
     "invalid_smiles",  # SMILES syntax or sanitisation (valence, aromaticity) error
     "invalid_record",  # an SDF record RDKit cannot read
     "empty",  # blank SMILES or a molecule with no atoms
-    "unsupported_element",  # an element outside features.ELEMENTS (metals, noble gases)
     "too_large",  # more heavy atoms than the configured limit
     "embed_failed",  # ETKDGv3 failed, also with random coordinates, or raised
     "no_forcefield",  # neither MMFF94 nor UFF has parameters for the molecule
@@ -51,7 +50,9 @@ class PreparedMolecule:
     """One prepared molecule. Arrays are empty unless ``status == "ok"``.
 
     atom_features (N, ATOM_FEATURES) float32; bonds (B, 2) int64 atom pairs (each once);
-    bond_features (B, BOND_FEATURES) float32; conformers (K, N, 3) float64 (K = 0 in 2D).
+    bond_features (B, BOND_FEATURES) float32; conformers (K, N, 3) float64 (K = 0 in 2D);
+    descriptors (``molecule_feature_count(settings)``,) float32: the RDKit descriptors
+    and/or the salt bits, the molecule-level features of the readout.
     """
 
     status: str
@@ -116,14 +117,18 @@ def prepare_mol(
     key = canonical_key(mol)
     notes: list[str] = []
     try:
-        mol, parent_note = parent_molecule(mol) if settings.standardize else (mol, "")
+        needed = settings.standardize or settings.salt_features
+        parent, parent_note = parent_molecule(mol) if needed else (mol, "")
+        salt = salt_features(mol, parent) if settings.salt_features else None
     except Exception as exc:  # RDKit standardiser errors on exotic valences
         return failed("invalid_smiles", f"standardisation failed: {exc}", key)
-    if parent_note:
-        notes.append(parent_note)
-    bad = sorted({a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() not in ELEMENT_INDEX})
-    if bad:
-        return failed("unsupported_element", "elements outside the table: " + ",".join(bad), key)
+    if settings.standardize:
+        mol = parent
+        if parent_note:
+            notes.append(parent_note)
+    other = sorted({a.GetSymbol() for a in mol.GetAtoms() if a.GetAtomicNum() not in ELEMENT_INDEX})
+    if other:  # featurised in the atom table's "other" slot (features.OTHER_ELEMENT)
+        notes.append(f"other_element({','.join(other)})")
     # The limit guards conformer embedding (ETKDG's time grows steeply with size); a bond
     # graph of any size is cheap, so 2D keeps large molecules (peptides, macrolides).
     if settings.geometry != "2d" and mol.GetNumHeavyAtoms() > settings.max_heavy_atoms:
@@ -147,6 +152,8 @@ def prepare_mol(
 
     assign_stereo(graph_mol)
     feats, bonds, bfeats = graph_arrays(graph_mol)
+    molecule = [descriptors_of(mol)] if settings.use_descriptors else []
+    molecule += [salt] if salt is not None else []
     return PreparedMolecule(
         status="ok",
         note=";".join(notes),
@@ -155,7 +162,14 @@ def prepare_mol(
         bonds=bonds,
         bond_features=bfeats,
         conformers=conformers.astype(np.float64),
-        descriptors=descriptors_of(mol) if settings.use_descriptors else np.zeros((0,), np.float32),
+        descriptors=np.concatenate(molecule) if molecule else np.zeros((0,), np.float32),
+    )
+
+
+def molecule_feature_count(settings: PrepSettings) -> int:
+    """Width of ``PreparedMolecule.descriptors`` (the readout's molecule-level inputs)."""
+    return len(DESCRIPTOR_NAMES) * settings.use_descriptors + len(SALT_FEATURES) * bool(
+        settings.salt_features
     )
 
 
@@ -176,6 +190,7 @@ __all__ = [
     "PreparedMolecule",
     "canonical_key",
     "failed",
+    "molecule_feature_count",
     "parse_smiles",
     "prepare_mol",
     "prepare_smiles",

@@ -11,6 +11,12 @@ feature that changes with the atom order would break the permutation invariance 
 model promises; R/S and E/Z are properties of the molecule. A mirror image swaps R and
 S and leaves E/Z, which is how the E(3) mode makes the model blind to mirror images
 (``layers/chirality.py``).
+
+Every element RDKit parses is featurised: the 13 organic elements of ``ELEMENTS`` get a
+slot each, any other (metals, metalloids such as As, noble gases, the dummy atom ``*``)
+the one ``other`` slot, as Chemprop's unknown-element bit does; the mass column still
+tells Pt from Gd. Refusing them would drop valid drugs (cisplatin analogues, contrast
+agents, arsenic trioxide) from training and leave them unpredicted.
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from rdkit.Chem import Descriptors
 
 ELEMENTS = ("H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I")
 ELEMENT_INDEX = {Chem.GetPeriodicTable().GetAtomicNumber(s): i for i, s in enumerate(ELEMENTS)}
+OTHER_ELEMENT = len(ELEMENTS)  # the column of every element outside ELEMENTS
+# Bump when the atom or bond feature table changes: checkpoints record it, and one made
+# with another table is refused with a one-line message (``task.check_feature_version``).
+# 2: the "other element" slot (before it, such molecules were refused).
+FEATURE_VERSION = 2
 _DEGREES = 6  # 0..5
 _CHARGES = (-2, -1, 0, 1, 2)
 _HYBRIDISATIONS = (
@@ -31,8 +42,10 @@ _HYBRIDISATIONS = (
     Chem.HybridizationType.SP3D2,
 )
 _NUM_HS = 5  # 0..4
-# Element, degree, charge, hybridisation, aromatic, Hs, in ring, [R, S, stereo unknown], mass.
-ATOM_FEATURES = len(ELEMENTS) + _DEGREES + len(_CHARGES) + len(_HYBRIDISATIONS) + 1 + _NUM_HS + 5
+# Element (+ other), degree, charge, hybridisation, aromatic, Hs, in ring, [R, S, stereo
+# unknown], mass.
+_ELEMENT_SLOTS = len(ELEMENTS) + 1
+ATOM_FEATURES = _ELEMENT_SLOTS + _DEGREES + len(_CHARGES) + len(_HYBRIDISATIONS) + 1 + _NUM_HS + 5
 # Columns of the R and S flags in the atom features (the mirror image swaps them).
 CIP_R = ATOM_FEATURES - 4
 CIP_S = ATOM_FEATURES - 3
@@ -63,8 +76,8 @@ def _stereo(atom: Chem.Atom) -> list[float]:
 
 def atom_features(atom: Chem.Atom) -> list[float]:
     """(ATOM_FEATURES,) of one atom of a molecule that went through ``assign_stereo``."""
-    element = [0.0] * len(ELEMENTS)
-    element[ELEMENT_INDEX[atom.GetAtomicNum()]] = 1.0
+    element = [0.0] * _ELEMENT_SLOTS
+    element[ELEMENT_INDEX.get(atom.GetAtomicNum(), OTHER_ELEMENT)] = 1.0
     return (
         element
         + _one_hot(min(atom.GetDegree(), _DEGREES - 1), range(_DEGREES))

@@ -17,7 +17,8 @@ from typing import Any, Literal
 # Bump when preparation or features change, so stale cache entries are never reused.
 # 3: rdMolStandardize parent molecule; CIP R/S atom and E/Z bond stereo features.
 # 4: 2D preparation keeps molecules above max_heavy_atoms (the limit is for embedding).
-PREP_VERSION = 4
+# 5: every element featurised (the "other element" slot); salt_features.
+PREP_VERSION = 5
 FORCEFIELDS = ("mmff", "none")
 
 
@@ -59,6 +60,9 @@ class PrepSettings:
     # False: the molecule as written, every fragment kept (what Chemprop featurises).
     # Scaffold splits always use the parent, so a split cannot leak either way.
     standardize: bool = True
+    # Molecule-level bits at the readout saying what standardisation removed (salt,
+    # counter-ion kind, hydrate, neutralised, charged parent: ``standardize.SALT_FEATURES``).
+    salt_features: bool = False
 
     def resolved(self, task_type: str) -> PrepSettings:
         """``auto`` settings made concrete for the task type (what the model records)."""
