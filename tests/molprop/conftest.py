@@ -68,7 +68,9 @@ def good_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def mixed_csv(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "mixed.csv", [*GOOD_ROWS[:4], *BAD_ROWS, METAL, SALT, *GOOD_ROWS[4:]])
+    return write_csv(
+        tmp_path / "mixed.csv", [*GOOD_ROWS[:4], *BAD_ROWS, METAL, SALT, *GOOD_ROWS[4:]]
+    )
 
 
 @pytest.fixture

@@ -104,7 +104,6 @@ def test_predict_csv_with_bad_rows(fitted, mixed_csv, tmp_path):
 
 def test_checkpoint_of_an_older_feature_table_is_refused_in_one_line(fitted, tmp_path, capsys):
     import torch
-
     from gdl_molprop.task import FEATURE_VERSION_KEY
 
     ckpt = torch.load(fitted, map_location="cpu", weights_only=True)
@@ -113,9 +112,7 @@ def test_checkpoint_of_an_older_feature_table_is_refused_in_one_line(fitted, tmp
     # Without the key but with this table's shapes (hand-written): it loads.
     del ckpt[FEATURE_VERSION_KEY]
     torch.save(ckpt, tmp_path / "keyless.ckpt")
-    code, _, err = in_process(
-        capsys, "check-symmetry", "--checkpoint", tmp_path / "keyless.ckpt"
-    )
+    code, _, err = in_process(capsys, "check-symmetry", "--checkpoint", tmp_path / "keyless.ckpt")
     assert code == 0, err[-2000:]
     # A checkpoint from before the key: the atom-feature input is one column narrower.
     name = next(k for k, v in ckpt["state_dict"].items() if v.ndim == 2 and "encode" in k)
