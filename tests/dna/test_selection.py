@@ -9,7 +9,8 @@ import torch
 from gdl_dna.selection import PLATEAU, plateau_score
 from gdl_dna.task import DNATask
 
-from tests.dna.test_cli import ROOT, TINY_MODEL, in_process  # noqa: F401 (a fixture)
+from tests.dna.test_cli import ROOT, TINY_MODEL
+from tests.dna.test_cli import in_process as in_process  # the fixture, re-exported
 
 
 def _kept(aurocs: list[float], tolerance: float) -> int:
@@ -61,7 +62,8 @@ def test_fit_keeps_the_latest_plateau_epoch_and_says_so(tmp_path, in_process):
     assert r.returncode == 0, r.stderr[-3000:]
     assert f"({PLATEAU}=" in r.stderr
     folder = run / "lightning_logs/version_0"
-    rows = [row for row in csv.DictReader(open(folder / "metrics.csv")) if row.get("val/auroc")]
+    with open(folder / "metrics.csv") as fh:
+        rows = [row for row in csv.DictReader(fh) if row.get("val/auroc")]
     aurocs = [float(row["val/auroc"]) for row in rows]
     best = torch.load(folder / "checkpoints/best.ckpt", map_location="cpu", weights_only=False)
     expected = max(i for i, a in enumerate(aurocs) if a >= max(aurocs) - 0.002)
