@@ -89,6 +89,7 @@ def run_ensemble(
     work: Path,
     kind: str,
     size: int,
+    quick: bool = False,
 ) -> list[dict]:
     """[the ensemble's result, member 0's result]: the rows of the benchmark table."""
     import torch
@@ -116,6 +117,7 @@ def run_ensemble(
             f"--trainer.max_epochs={epochs}", f"--trainer.default_root_dir={root}",
             "--trainer.enable_progress_bar=false", "--trainer.accelerator=cpu",
             *_overrides(variant),
+            *(["--model.width=16", "--model.head_hidden=16"] if quick else []),
         ],
         env, log,
     )  # fmt: skip

@@ -219,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
             for v in args.variants:
                 if args.ensemble_size > 1:
                     new = run_ensemble(
-                        path, targets, v, args.epochs, seed, work, kind, args.ensemble_size
-                    )
+                        path, targets, v, args.epochs, seed, work, kind, args.ensemble_size,
+                        args.quick,
+                    )  # fmt: skip
                 else:
                     new = [
                         run_ours(

@@ -400,7 +400,8 @@ def test_crossval_writes_mean_sd_table(tmp_path, good_csv, capsys):
 
 
 @pytest.mark.slow
-def test_benchmark_quick_mode(tmp_path):
+@pytest.mark.parametrize("ensemble", [1, 2])
+def test_benchmark_quick_mode(tmp_path, ensemble):
     import sys
 
     proc = run_cli(
@@ -411,6 +412,8 @@ def test_benchmark_quick_mode(tmp_path):
             "--no-chemprop",
             "--datasets",
             "freesolv:random",
+            "--ensemble-size",
+            str(ensemble),
             "--workdir",
             tmp_path,
             "--results-dir",
@@ -419,7 +422,10 @@ def test_benchmark_quick_mode(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| freesolv | random | gdl-molprop (default) |" in proc.stdout
+    model = "default-ens2" if ensemble == 2 else "default"
+    assert f"| freesolv | random | gdl-molprop ({model}) |" in proc.stdout
+    if ensemble == 2:  # the ensemble's member 0 (the single model of its seed) beside it
+        assert "| freesolv | random | gdl-molprop (default-member0) |" in proc.stdout
     assert (tmp_path / "molprop_vs_chemprop_quick.json").is_file()  # never in the repo
 
 
