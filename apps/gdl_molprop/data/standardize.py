@@ -17,10 +17,11 @@ the metal in the atom table's ``other`` slot; a metal drawn as a separate ion (t
 calcium of calcium folinate, a Pt drawn apart from its ligands) is a counter-ion and is
 stripped, which ``salt_features`` records.
 
-``salt_features`` keeps, as a few molecule-level bits, what standardisation removed: the
-salt form of a drug is information (approved drugs are mostly formulated as salts, so on
-ClinTox the salted SMILES carry signal for FDA approval), and the bits give it back to the
-readout without featurising the counter-ions as atoms of the molecule.
+``salt_features`` keeps, as a few molecule-level bits, what standardisation removed. The
+form a compound was registered in can be information: in ClinTox all 14 multi-fragment
+SMILES are failed, toxic compounds (how the set was assembled, not chemistry, but a model
+that featurises every fragment, as Chemprop does, learns it). The bits give that back to
+the readout without featurising the counter-ions as atoms of the molecule.
 """
 
 from __future__ import annotations
