@@ -147,6 +147,9 @@ def write_report(results: list[dict], args: argparse.Namespace) -> None:
         f"{THREADS} compute thread per model, 2 RDKit processes for our conformers",
         "command": "python benchmarks/molprop_vs_chemprop.py " + " ".join(sys.argv[1:]),
         "conformer_cache": "shared (warm after the first run)" if args.shared_cache else "cold",
+        # 1/5/15-minute load averages when this report was written (timings are shared-
+        # machine timings: compare them only within one run)
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in results]
     (args.results_dir / f"{stem}.json").write_text(
