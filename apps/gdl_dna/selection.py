@@ -1,4 +1,9 @@
-"""Which epoch ``best.ckpt`` keeps: the latest one on the validation auROC plateau.
+"""Which epoch ``best.ckpt`` keeps: the best val auROC, or the latest on its plateau.
+
+The default (``selection_tolerance: 0``) is the best-auROC epoch. The plateau rule is an
+option, measured and not the default: on GUE TATA dev it lifts the single fit (0.768
+against 0.748 MCC, 3 seeds) but lowers the 3-member ensemble (0.777 against 0.788),
+because late, overfit members are less diverse (``docs/dna.md``, selection).
 
 Why not simply the best auROC: on GUE TATA dev the auROC is flat from about epoch 6
 (epoch-to-epoch differences of 0.001, far below its sampling error), so the maximum lands

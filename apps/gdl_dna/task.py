@@ -75,7 +75,7 @@ class DNATask(PlateauSelection, FramedBatches, GDLTask):
         augment_shift: int = 0,
         augment_mutate: float = 0.0,
         strand_evidence: str | None = None,
-        selection_tolerance: float = 0.002,
+        selection_tolerance: float = 0.0,
         lr: float = 0.003,
         weight_decay: float = 0.1,
         **base_kwargs: Any,

@@ -45,9 +45,9 @@ def test_the_tie_break_survives_float32_for_hundreds_of_flat_epochs():
 def test_selection_metric_by_task_kind_and_tolerance():
     binary = DNATask(sequence_length=40, **{"channels": (2,), "kernel_sizes": (3,),
                      "dilations": (1,), "pool_sizes": (1,), "hidden": (2,)})  # fmt: skip
+    assert binary.selection_metric().name == "val/auroc"  # the default: best auROC
+    binary.hparams.selection_tolerance = 0.002
     assert binary.selection_metric().name == PLATEAU
-    binary.hparams.selection_tolerance = 0.0
-    assert binary.selection_metric().name == "val/auroc"
 
 
 def test_fit_keeps_the_latest_plateau_epoch_and_says_so(tmp_path, in_process):
@@ -56,7 +56,8 @@ def test_fit_keeps_the_latest_plateau_epoch_and_says_so(tmp_path, in_process):
     run = tmp_path / "run"
     r = in_process(
         "fit", "--config", str(ROOT / "configs/dna/small.yaml"), "--trainer.max_epochs", "5",
-        "--data.embedded_n", "300", *TINY_MODEL, "--trainer.default_root_dir", str(run),
+        "--data.embedded_n", "300", *TINY_MODEL, "--model.selection_tolerance", "0.002",
+        "--trainer.default_root_dir", str(run),
         cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
