@@ -77,7 +77,7 @@ class DNATask(PlateauSelection, FramedBatches, GDLTask):
         strand_evidence: str | None = None,
         selection_tolerance: float = 0.0,
         lr: float = 0.003,
-        weight_decay: float = 0.1,
+        weight_decay: float = 0.01,
         **base_kwargs: Any,
     ) -> None:
         """
