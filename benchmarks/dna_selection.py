@@ -3,8 +3,10 @@
 For every fit in the given ``benchmarks/results/<name>.json`` reports (written by
 ``benchmarks/dna_real.py``, which keeps each fit's per-epoch dev scores and best.ckpt's
 dev probabilities), this prints what dev MCC each checkpoint-selection rule would have
-given (the epoch of best dev AUROC, as fit does; of lowest dev loss; the last epoch; and
-the best epoch for MCC itself, an upper bound) and, where the probabilities are kept,
+given (the epoch of best dev AUROC, fit's default; the latest epoch within 0.002 of it,
+fit's ``--model.selection_tolerance 0.002``; of lowest dev loss; the last epoch; and the
+best epoch for MCC itself, an upper bound), the reports' ensemble rows, and, where the
+probabilities are kept,
 whether the 0.5 threshold is the cause of MCC noise: the mean predicted probability
 against the positive rate, and the MCC at the best threshold in hindsight.
 
@@ -25,7 +27,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-RULES = ("auroc", "loss", "last", "mcc")  # the last one picks on the target metric itself
+RULES = ("auroc", "plateau", "loss", "last", "mcc")  # "mcc" picks on the target itself
+PLATEAU_TOLERANCE = 0.002  # the "plateau" rule: --model.selection_tolerance 0.002
 
 
 def mcc(pred: np.ndarray, y: np.ndarray) -> float:
@@ -39,9 +42,12 @@ def selected(curve: list[dict], rule: str) -> dict:
     """The validation row each rule keeps (ties: the earliest, as ModelCheckpoint)."""
     if rule == "last":
         return curve[-1]
+    if rule == "plateau":  # the latest epoch within the tolerance of the best auROC
+        top = max(r["auroc"] for r in curve)
+        return [r for r in curve if r["auroc"] >= top - PLATEAU_TOLERANCE][-1]
     if rule == "loss":
         return min(curve, key=lambda r: r["loss"])
-    return max(curve, key=lambda r: r[rule])
+    return max(curve, key=lambda r: r[rule])  # ties: the earliest
 
 
 def calibration(probs: list[float], labels: list[int]) -> dict[str, float]:
@@ -89,28 +95,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("reports", nargs="+", help="dna_real report names in benchmarks/results")
     parser.add_argument("--name", default="dna_selection")
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument("--no-calibration", action="store_true", help="skip the per-fit table")
     args = parser.parse_args(argv)
-    rows = []
+    rows, ensembles = [], []
     for name in args.reports:
         path = args.results_dir / f"{name}.json"
         if not path.is_file():
             raise SystemExit(f"{path}: no such report (run benchmarks/dna_real.py --name {name})")
-        rows += analyse(json.loads(path.read_text()), name)
+        report = json.loads(path.read_text())
+        rows += analyse(report, name)
+        ensembles += [{"report": name, **{k: e[k] for k in ("task", "mode", "mcc", "auroc")}}
+                      for e in report.get("ensembles", [])]  # fmt: skip
     if not rows:
         raise SystemExit("no fit in these reports kept its per-epoch dev scores (val_curve)")
     summ = summary(rows)
     (args.results_dir / f"{args.name}.json").write_text(
-        json.dumps({"reports": args.reports, "fits": rows, "summary": summ}, indent=1)
+        json.dumps(
+            {"reports": args.reports, "fits": rows, "summary": summ, "ensembles": ensembles},
+            indent=1,
+        )
     )
     lines = [f"# {args.name}: `python benchmarks/dna_selection.py {' '.join(args.reports)}`", "",
              "Dev MCC (threshold 0.5) of the epoch each rule keeps; mean ± sd over seeds. "
+             "`plateau`: the latest epoch within 0.002 of the best AUROC. "
              "`mcc` picks on dev MCC itself (an upper bound, not a rule to use).", "",
-             "| report | task | mode | seeds | by AUROC (fit's rule) | by loss | last | by MCC |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "| report | task | mode | seeds | by AUROC | plateau | by loss | last | by MCC |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for s in summ:
         cells = " | ".join(f"{s[f'mcc_by_{r}'][0]:.3f} ± {s[f'mcc_by_{r}'][1]:.3f}" for r in RULES)
         lines.append(f"| {s['report']} | {s['task']} | {s['mode']} | {s['seeds']} | {cells} |")
-    calib = [r for r in rows if "mean_prob" in r]
+    if ensembles:
+        header = ["| report | task | ensemble | MCC | AUROC |", "|---|---|---|---:|---:|"]
+        lines += ["", "The reports' ensembles (seeds' checkpoints averaged by predict):", ""]
+        lines += header
+        lines += [f"| {e['report']} | {e['task']} | {e['mode']} | {e['mcc']:.3f} "
+                  f"| {e['auroc']:.3f} |" for e in ensembles]  # fmt: skip
+    calib = [] if args.no_calibration else [r for r in rows if "mean_prob" in r]
     if calib:
         lines += ["", "best.ckpt's dev probabilities: is the 0.5 threshold off?", "",
                   "| report | task | mode | seed | mean p | positive rate | p > 0.5 | MCC at 0.5 "

@@ -134,10 +134,11 @@ def test_selection_report_reads_each_rules_epoch_and_the_threshold_in_hindsight(
         from dna_selection import main
     finally:
         sys.path.pop(0)
-    curve = [  # epoch 1 best AUROC, epoch 2 lowest loss, epoch 3 best MCC and last
+    # epoch 1 best AUROC, epoch 2 lowest loss, epoch 3 best MCC, last, and on the plateau
+    curve = [
         {"epoch": 0, "step": 10, "auroc": 0.90, "loss": 0.50, "mcc": 0.40},
         {"epoch": 1, "step": 20, "auroc": 0.85, "loss": 0.40, "mcc": 0.50},
-        {"epoch": 2, "step": 30, "auroc": 0.80, "loss": 0.45, "mcc": 0.60},
+        {"epoch": 2, "step": 30, "auroc": 0.899, "loss": 0.45, "mcc": 0.60},
     ]
     # Probabilities that rank perfectly but all sit above 0.5: MCC 0 at 0.5, 1 at 0.7.
     probs, labels = [0.6, 0.65, 0.8, 0.9], [0, 0, 1, 1]
@@ -146,11 +147,12 @@ def test_selection_report_reads_each_rules_epoch_and_the_threshold_in_hindsight(
     (tmp_path / "r.json").write_text(json.dumps({"runs": [run]}))
     main(["r", "--results-dir", str(tmp_path), "--name", "sel"])
     fit = json.loads((tmp_path / "sel.json").read_text())["fits"][0]
-    assert [fit[f"epoch_by_{r}"] for r in ("auroc", "loss", "last", "mcc")] == [1, 2, 3, 3]
+    rules = ("auroc", "plateau", "loss", "last", "mcc")
+    assert [fit[f"epoch_by_{r}"] for r in rules] == [1, 3, 2, 3, 3]
     assert (fit["mcc_by_auroc"], fit["mcc_by_loss"]) == (0.40, 0.50)
     assert fit["mcc_at_0.5"] == 0.0 and fit["mcc_best_threshold"] == 1.0
     assert 0.65 <= fit["best_threshold"] < 0.8
     assert (
-        "| r | tata | default | 1 | 0.400 ± 0.000 | 0.500 ± 0.000 |"
+        "| r | tata | default | 1 | 0.400 ± 0.000 | 0.600 ± 0.000 | 0.500 ± 0.000 |"
         in (tmp_path / "sel.md").read_text()
     )
