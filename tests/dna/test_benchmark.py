@@ -156,3 +156,29 @@ def test_selection_report_reads_each_rules_epoch_and_the_threshold_in_hindsight(
         "| r | tata | default | 1 | 0.400 ± 0.000 | 0.600 ± 0.000 | 0.500 ± 0.000 |"
         in (tmp_path / "sel.md").read_text()
     )
+
+
+def test_compare_gives_the_paired_difference_and_an_interval_that_can_exclude_zero(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from dna_compare import main
+    finally:
+        sys.path.pop(0)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400).tolist()
+    perfect = [0.9 if v else 0.1 for v in labels]  # MCC 1
+    noisy = [p if rng.random() < 0.7 else 1 - p for p in perfect]  # MCC about 0.4
+    run = {"task": "tata", "dev_labels": labels}
+    ensembles = [
+        {"task": "tata", "mode": "default (ensemble of 3)", "dev_probs": noisy},
+        {"task": "tata", "mode": "none (ensemble of 3)", "dev_probs": perfect},
+    ]
+    (tmp_path / "r.json").write_text(json.dumps({"runs": [run], "ensembles": ensembles}))
+    main(["r", "--results-dir", str(tmp_path), "--name", "cmp", "--bootstrap", "200"])
+    rows = json.loads((tmp_path / "cmp.json").read_text())["rows"]
+    assert rows[0]["minus_reference"] == 0.0 and rows[0]["ci95"] == [0.0, 0.0]
+    lo, hi = rows[1]["ci95"]
+    assert rows[1]["mcc"] == 1.0 and 0 < lo < rows[1]["minus_reference"] < hi
+    assert "| tata | r | none (ensemble of 3) | 1.000 |" in (tmp_path / "cmp.md").read_text()
