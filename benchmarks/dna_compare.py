@@ -6,7 +6,9 @@ is compared with the reference row (``--reference``, by default the first row wh
 starts with ``default (ensemble``): the MCC difference at threshold 0.5 and its paired
 bootstrap interval (dev sequences resampled with replacement, the same resample for
 both, so the shared difficulty of each sequence cancels). A difference whose 95%
-interval spans 0 is not evidence that one ensemble is better on data like dev.
+interval spans 0 is not evidence that one ensemble is better on data like dev. The
+reports keep probabilities to 4 decimals, so an MCC here can differ by ~0.002 from the
+one ``dna_real`` printed (a probability just above 0.5 that rounds to 0.5).
 
 Usage:
     python benchmarks/dna_compare.py dna_real_default_final dna_real_tf0_modes_final \
