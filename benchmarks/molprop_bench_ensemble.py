@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from molprop_bench_data import read_split, score
-from molprop_bench_runners import DEFAULT_CONFIG, THREADS, VARIANTS
+from molprop_bench_runners import DEFAULT_CONFIG, THREADS, VARIANTS, predict_parts
 
 GDL_MOLPROP = Path(sys.executable).parent / "gdl-molprop"
 
@@ -56,27 +56,12 @@ def _member_scores(
     checkpoint: Path, smiles, y, split, targets, kind: str, y_train, cache: Path
 ) -> dict:
     """One member's val and test scores (what a single fit of its seed would score)."""
-    from gdl_molprop.data.cache import ConformerCache
-    from gdl_molprop.data.pipeline import MoleculeSource, prepare_many
-    from gdl_molprop.predict import predict_molecules
     from gdl_molprop.task import MolPropTask
 
     from gdl_science.io import load_task
 
-    task = load_task(MolPropTask, checkpoint)
-    out = {}
-    for part in ("val", "test"):
-        rows = [i for i, s in enumerate(split) if s == part]
-        mols = prepare_many(
-            [MoleculeSource(smiles=smiles[i]) for i in rows],
-            task.prep_settings,
-            ConformerCache(cache, task.prep_settings),
-        )
-        preds = np.full((len(rows), len(targets)), np.nan)
-        ok = [k for k, m in enumerate(mols) if m.ok]
-        if ok:
-            preds[ok] = predict_molecules([task], [mols[k] for k in ok])[:, :, 0]
-        out[part] = score(y[rows], preds, kind, y_train)
+    parts = predict_parts(load_task(MolPropTask, checkpoint), smiles, y, split, len(targets), cache)
+    out = {part: score(*parts[part], kind, y_train) for part in parts}
     return {**out["test"], "val": out["val"]}
 
 

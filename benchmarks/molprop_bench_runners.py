@@ -91,10 +91,7 @@ def run_ours(
 ) -> dict:
     import lightning.pytorch as pl
     import torch
-    from gdl_molprop.data.cache import ConformerCache
-    from gdl_molprop.data.pipeline import MoleculeSource, prepare_many
     from gdl_molprop.datamodule import MolPropDataModule
-    from gdl_molprop.predict import predict_molecules
     from gdl_molprop.task import MolPropTask
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
@@ -140,20 +137,8 @@ def run_ours(
     fit_seconds = time.perf_counter() - fit_start
     best = load_task(MolPropTask, ckpt.best_model_path or ckpt.last_model_path)
     smiles, y, split = read_split(path, targets)
-    out: dict = {}
     pred_start = time.perf_counter()
-    for part in ("val", "test"):
-        rows = [i for i, s in enumerate(split) if s == part]
-        mols = prepare_many(
-            [MoleculeSource(smiles=smiles[i]) for i in rows],
-            best.prep_settings,
-            ConformerCache(cache, best.prep_settings),
-        )
-        preds = np.full((len(rows), len(targets)), np.nan)
-        ok = [k for k, m in enumerate(mols) if m.ok]
-        if ok:
-            preds[ok] = predict_molecules([best], [mols[k] for k in ok])[:, :, 0]
-        out[part] = (y[rows], preds)
+    out = predict_parts(best, smiles, y, split, len(targets), cache)
     predict_seconds = time.perf_counter() - pred_start
     wall = time.perf_counter() - start
     invariance = best.check_symmetry(None, torch.float32).max_abs
@@ -177,6 +162,29 @@ def run_ours(
         "_y": out["test"][0].tolist(),
         "_p": out["test"][1].tolist(),
     }
+
+
+def predict_parts(task, smiles, y, split, n_targets: int, cache: Path) -> dict:
+    """{"val"/"test": (y_true (n, T), predictions (n, T), NaN where a molecule failed)}
+    of one trained task, through the product's own preparation and prediction."""
+    from gdl_molprop.data.cache import ConformerCache
+    from gdl_molprop.data.pipeline import MoleculeSource, prepare_many
+    from gdl_molprop.predict import predict_molecules
+
+    out = {}
+    for part in ("val", "test"):
+        rows = [i for i, s in enumerate(split) if s == part]
+        mols = prepare_many(
+            [MoleculeSource(smiles=smiles[i]) for i in rows],
+            task.prep_settings,
+            ConformerCache(cache, task.prep_settings),
+        )
+        preds = np.full((len(rows), n_targets), np.nan)
+        ok = [k for k, m in enumerate(mols) if m.ok]
+        if ok:
+            preds[ok] = predict_molecules([task], [mols[k] for k in ok])[:, :, 0]
+        out[part] = (y[rows], preds)
+    return out
 
 
 def _curves(trainer) -> dict[str, list[float]]:
