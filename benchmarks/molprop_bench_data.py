@@ -136,6 +136,15 @@ def make_split_csv(
     return path, targets
 
 
+def write_part_smiles(smiles: list[str], split: list[str], part: str, path: Path) -> list[int]:
+    """Write the SMILES of one split part as a one-column CSV (what each tool's predict
+    reads); returns the rows of that part, in file order."""
+    rows = [i for i, s in enumerate(split) if s == part]
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows([["smiles"], *[[smiles[i]] for i in rows]])
+    return rows
+
+
 def read_split(path: Path, targets: list[str]):
     """(smiles, (n, T) float array with NaN for blanks, split labels)."""
     import numpy as np

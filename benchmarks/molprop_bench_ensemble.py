@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from molprop_bench_data import read_split, score
+from molprop_bench_data import read_split, score, write_part_smiles
 from molprop_bench_runners import DEFAULT_CONFIG, THREADS, VARIANTS, predict_parts
 
 GDL_MOLPROP = Path(sys.executable).parent / "gdl-molprop"
@@ -113,10 +113,8 @@ def run_ensemble(
     result: dict = {}
     pred_start = time.perf_counter()
     for part in ("val", "test"):
-        rows = [i for i, s in enumerate(split) if s == part]
         part_csv = root / f"{part}.csv"
-        with open(part_csv, "w", newline="") as fh:
-            csv.writer(fh).writerows([["smiles"], *[[smiles[i]] for i in rows]])
+        rows = write_part_smiles(smiles, split, part, part_csv)
         out_csv = root / f"{part}_preds.csv"
         _run(
             [

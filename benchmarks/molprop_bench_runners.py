@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from molprop_bench_data import read_split, score
+from molprop_bench_data import read_split, score, write_part_smiles
 
 ROOT = Path(__file__).resolve().parents[1]
 CHEMPROP_VENV = ROOT / "benchmarks" / ".venv-chemprop"
@@ -246,10 +246,8 @@ def run_chemprop(
     result: dict = {}
     pred_start = time.perf_counter()
     for part in ("val", "test"):
-        rows = [i for i, s in enumerate(split) if s == part]
         part_csv = work / f"chemprop_{part}_{path.stem}.csv"
-        with open(part_csv, "w", newline="") as fh:
-            csv.writer(fh).writerows([["smiles"], *[[smiles[i]] for i in rows]])
+        rows = write_part_smiles(smiles, split, part, part_csv)
         preds_csv = work / f"chemprop_preds_{part}_{path.stem}.csv"
         subprocess.run(
             [str(exe), "predict", "--test-path", str(part_csv), "--model-paths", str(model),
