@@ -14,14 +14,18 @@ On MSD Hippocampus (``../shared/data/hippocampus``) with the held-out split of
   mirroring test-time augmentation) on the held-out cases;
 - **MONAI** (1.6.1): ``medseg_vs_nnunet_monai.py`` (DynUNet + DiceCELoss +
   sliding_window_inference) on the same split and budget.
-Every row is scored by *our* ``gdl-medseg evaluate``. The fits run one after another,
-each with ``--threads`` torch threads (and nnU-Net's augmentation in the main process).
+Every row is scored by *our* ``gdl-medseg evaluate``. The fits run in ``--lanes``
+parallel lanes (rows dealt to them in turn; one after another inside a lane), each with
+``--threads`` torch threads (and nnU-Net's augmentation in the main process): on a 2-core
+machine ``--lanes 2 --threads 1`` gives every tool one core, side by side. Rows
+``ours:none`` / ``ours:augment`` train the default config in another symmetry mode.
 
 The competitors live in their own venv (``--venv``, default /work/venvs/nnunet), created
 if missing: torch pinned to the local 2.13.0 CPU wheel first, then nnunetv2 and monai
 (they pull scikit-learn, which must stay out of ours; DESIGN.md 7).
 
-    python benchmarks/medseg_vs_nnunet.py [--budget 45] [--rows ours,nnunet,monai]
+    python benchmarks/medseg_vs_nnunet.py [--budget 44] [--rows ours,nnunet,monai]
+        [--lanes 2]
 
 Writes benchmarks/results/medseg_vs_nnunet.{json,md}.
 """
@@ -34,7 +38,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,22 +118,39 @@ class VenvError(RuntimeError):
 def ensure_venv(venv: Path = VENV) -> Path:
     """The venv's python, creating the venv if needed (torch pinned first)."""
     python = venv / "bin" / "python"
-    ok = python.is_file() and subprocess.run(
-        [str(python), "-c", "import nnunetv2, monai, torch; assert torch.__version__.startswith('"
-         + TORCH + "')"], capture_output=True).returncode == 0
+    ok = (
+        python.is_file()
+        and subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import nnunetv2, monai, torch; assert torch.__version__.startswith('"
+                + TORCH
+                + "')",
+            ],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
     if not ok:
         pin = venv.with_name(venv.name + "-constraints.txt")
-        steps = [[sys.executable, "-m", "venv", str(venv)],
-                 [str(python), "-m", "pip", "install", f"torch=={TORCH}"],
-                 [str(python), "-m", "pip", "install", "-c", str(pin), *PACKAGES]]
+        steps = [
+            [sys.executable, "-m", "venv", str(venv)],
+            [str(python), "-m", "pip", "install", f"torch=={TORCH}"],
+            [str(python), "-m", "pip", "install", "-c", str(pin), *PACKAGES],
+        ]
         venv.parent.mkdir(parents=True, exist_ok=True)
         pin.write_text(f"torch=={TORCH}\n")  # never let nnunetv2 pull another torch
         for cmd in steps:
             res = subprocess.run(cmd, capture_output=True, text=True)
             if res.returncode != 0:
                 raise VenvError(f"{' '.join(cmd[:4])}: {res.stderr.strip()[-500:]}")
-    site = subprocess.run([str(python), "-c", "import nnunetv2, os; print(os.path.dirname("
-                           "nnunetv2.__file__))"], capture_output=True, text=True, check=True)
+    site = subprocess.run(
+        [str(python), "-c", "import nnunetv2, os; print(os.path.dirname(nnunetv2.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     # Top level of nnUNetTrainer/: nnU-Net's trainer search imports that folder's modules
     # before its subpackages, so it finds ours without importing ``primus`` (timm ->
     # torchvision, whose PyPI wheel does not load against the CPU torch).
@@ -136,8 +159,9 @@ def ensure_venv(venv: Path = VENV) -> Path:
     return python
 
 
-def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path,
-               budget_s: float, threads: int) -> dict:
+def nnunet_row(
+    python: Path, train_ds: Path, split: dict, held: Path, work: Path, budget_s: float, threads: int
+) -> dict:
     bin_ = python.parent
     raw, pre, res = work / "nnUNet_raw", work / "nnUNet_preprocessed", work / "nnUNet_results"
     ds = raw / "Dataset004_Hippocampus"
@@ -147,18 +171,30 @@ def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path
     meta = json.loads((train_ds / "dataset.json").read_text())
     meta["numTraining"] = len(list((ds / "labelsTr").glob("*.nii.gz")))
     (ds / "dataset.json").write_text(json.dumps(meta, indent=1))
-    env = {**os.environ, "nnUNet_raw": str(raw), "nnUNet_preprocessed": str(pre),
-           "nnUNet_results": str(res), "nnUNet_n_proc_DA": "0", "nnUNet_compile": "f",
-           "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "GDL_THREADS": str(threads), "GDL_NNUNET_BUDGET_S": str(budget_s)}
+    env = {
+        **os.environ,
+        "nnUNet_raw": str(raw),
+        "nnUNet_preprocessed": str(pre),
+        "nnUNet_results": str(res),
+        "nnUNet_n_proc_DA": "0",
+        "nnUNet_compile": "f",
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "GDL_THREADS": str(threads),
+        "GDL_NNUNET_BUDGET_S": str(budget_s),
+    }
 
     def run(*cmd: str) -> float:
         t0 = time.perf_counter()
         # Augmentation in the main process for training (as our num_workers 0); the
         # planner needs >= 1 there (it sets torch's threads from it).
         procs = "0" if cmd[0] == "nnUNetv2_train" else "1"
-        r = subprocess.run([str(bin_ / cmd[0]), *cmd[1:]], env={**env, "nnUNet_n_proc_DA": procs},
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [str(bin_ / cmd[0]), *cmd[1:]],
+            env={**env, "nnUNet_n_proc_DA": procs},
+            capture_output=True,
+            text=True,
+        )
         (work / f"{cmd[0]}.log").write_text(r.stdout + r.stderr)
         if r.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed: {r.stderr[-2000:]}")
@@ -169,26 +205,64 @@ def nnunet_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path
     (pre / ds.name / "splits_final.json").write_text(json.dumps(splits, indent=1))
     fit = run("nnUNetv2_train", "4", "3d_fullres", "0", "-tr", TRAINER, "-device", "cpu")
     out = work / "pred_nnunet"
-    wall = run("nnUNetv2_predict", "-i", str(held), "-o", str(out), "-d", "4", "-c",
-               "3d_fullres", "-f", "0", "-tr", TRAINER, "-device", "cpu", "-npp", "1",
-               "-nps", "1")
+    wall = run(
+        "nnUNetv2_predict",
+        "-i",
+        str(held),
+        "-o",
+        str(out),
+        "-d",
+        "4",
+        "-c",
+        "3d_fullres",
+        "-f",
+        "0",
+        "-tr",
+        TRAINER,
+        "-device",
+        "cpu",
+        "-npp",
+        "1",
+        "-nps",
+        "1",
+    )
     log = (work / "nnUNetv2_train.log").read_text()
     steps = int(log.rsplit("gdl-budget steps ", 1)[1].split()[0])
     plans = json.loads((pre / ds.name / "nnUNetPlans.json").read_text())
     conf = plans["configurations"]["3d_fullres"]
-    return {"row": "nnU-Net v2 3d_fullres", "pred": out, "fit_wall_s": round(fit, 1),
-            "preprocess_s": round(prep, 1), "steps": steps,
-            "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3),
-            "network": f"nnU-Net plan: patch {conf['patch_size']}, batch {conf['batch_size']}"}
+    return {
+        "row": "nnU-Net v2 3d_fullres",
+        "pred": out,
+        "fit_wall_s": round(fit, 1),
+        "preprocess_s": round(prep, 1),
+        "steps": steps,
+        "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3),
+        "network": f"nnU-Net plan: patch {conf['patch_size']}, batch {conf['batch_size']}",
+    }
 
 
-def monai_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path,
-              budget_s: float, threads: int) -> dict:
+def monai_row(
+    python: Path, train_ds: Path, split: dict, held: Path, work: Path, budget_s: float, threads: int
+) -> dict:
     out = work / "pred_monai"
-    cmd = [str(python), str(REPO / "benchmarks" / "medseg_vs_nnunet_monai.py"),
-           "--data", str(train_ds), "--train", ",".join(split["train"]),
-           "--val", ",".join(split["val"]), "--heldout", str(held), "--output", str(out),
-           "--budget-s", str(budget_s), "--threads", str(threads)]
+    cmd = [
+        str(python),
+        str(REPO / "benchmarks" / "medseg_vs_nnunet_monai.py"),
+        "--data",
+        str(train_ds),
+        "--train",
+        ",".join(split["train"]),
+        "--val",
+        ",".join(split["val"]),
+        "--heldout",
+        str(held),
+        "--output",
+        str(out),
+        "--budget-s",
+        str(budget_s),
+        "--threads",
+        str(threads),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     (work / "monai.log").write_text(r.stdout + r.stderr)
@@ -197,26 +271,55 @@ def monai_row(python: Path, train_ds: Path, split: dict, held: Path, work: Path,
     return {"row": "MONAI DynUNet", "pred": out, **json.loads(r.stdout.strip().splitlines()[-1])}
 
 
-def ours_row(train_ds: Path, held: Path, work: Path, budget_s: float, env: dict) -> dict:
-    root = work / "fit_ours"
+def ours_row(
+    train_ds: Path, held: Path, work: Path, budget_s: float, env: dict, mode: str = "equivariant"
+) -> dict:
+    """The default config, or the same config in another symmetry mode (``ours:none``)."""
+    root = work / f"fit_ours_{mode}"
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    r = hippo.fit(train_ds, "equivariant", budget_s / 60, root, 1.0, 0, env)
+    r = hippo.fit(train_ds, mode, budget_s / 60, root, 1.0, 0, env)
     out = root / "pred"
     t0 = time.perf_counter()
     hippo.run_predict(r["checkpoint"], held, out, env)
     wall = time.perf_counter() - t0
-    return {"row": "gdl-medseg (default config)", "pred": out, "fit_wall_s": r["fit_wall_s"],
-            "steps": r["steps"], "val_dice_mean": r["val_dice_mean"], "network": r["network"],
-            "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3)}
+    name = (
+        "gdl-medseg (default config)"
+        if mode == "equivariant"
+        else (f"gdl-medseg (default config, --model.symmetry {mode})")
+    )
+    return {
+        "row": name,
+        "pred": out,
+        "fit_wall_s": r["fit_wall_s"],
+        "steps": r["steps"],
+        "val_dice_mean": r["val_dice_mean"],
+        "network": r["network"],
+        "predict_s_per_case": round(wall / max(len(list(held.glob("*.nii.gz"))), 1), 3),
+    }
 
 
 def score(pred: Path, labels: Path, dataset_json: Path, env: dict) -> dict:
     metrics = pred.with_name(pred.name + ".csv")
-    r = subprocess.run([hippo.CLI, "evaluate", "--pred", str(pred), "--ref", str(labels),
-                        "--output", str(metrics), "--dataset-json", str(dataset_json)],
-                       cwd=REPO, capture_output=True, text=True, env=env)
+    r = subprocess.run(
+        [
+            hippo.CLI,
+            "evaluate",
+            "--pred",
+            str(pred),
+            "--ref",
+            str(labels),
+            "--output",
+            str(metrics),
+            "--dataset-json",
+            str(dataset_json),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"evaluate failed: {r.stderr[-2000:]}")
     return hippo.scores(metrics)
@@ -227,25 +330,32 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def lanes_text(lanes: int) -> str:
+    return "one after another" if lanes == 1 else f"in {lanes} lanes side by side"
+
+
 def markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         f"MSD Hippocampus, {meta['heldout']} held-out cases (seed {meta['seed']}, never seen "
         f"by any fit); every fit on the same {meta['train']} train / {meta['val']} validation "
-        f"cases, **{meta['budget_min']} min of training each**, one after another, "
-        f"{meta['threads']} torch thread(s) on a shared 2-core CPU (load average at the end "
-        f"{meta['load']:.1f}). Scored by `gdl-medseg evaluate` (HD95: larger one-way 95th "
+        f"cases, **{meta['budget_min']} min of training each**, "
+        f"{lanes_text(meta.get('lanes', 1))}, {meta['threads']} torch thread(s) each on a "
+        "shared 2-core CPU (load average when each row ended in its last column). Scored by "
+        "`gdl-medseg evaluate` (HD95: larger one-way 95th "
         "percentile; empty masks named).",
         "",
         "| tool | Dice anterior | Dice posterior | mean Dice | HD95 ant/post (mm) | steps "
-        "| fit wall (s) | predict s/case | network |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| fit wall (s) | predict s/case | network | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         h = r["heldout"]
         lines.append(
             f"| {r['row']} | {h['dice_1']:.4f} | {h['dice_2']:.4f} | **{h['dice_mean']:.4f}** "
             f"| {h['hd95_1']} / {h['hd95_2']}{hippo.empty_note(h)} | {r.get('steps', '?')} | "
-            f"{r['fit_wall_s']} | {r['predict_s_per_case']} | {cell(r['network'])} |")
+            f"{r['fit_wall_s']} | {r['predict_s_per_case']} | {cell(r['network'])} | "
+            f"{r.get('load', '?')} |"
+        )
     lines += ["", f"Command: `{meta['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -253,9 +363,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=hippo.DATA)
-    p.add_argument("--budget", type=float, default=45.0, help="training minutes per tool")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=44.0,
+        help="training minutes per tool (44: the default config's max_time)",
+    )
     p.add_argument("--rows", default="ours,nnunet,monai")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--lanes", type=int, default=1, help="rows trained side by side")
     p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--work", type=Path, default=Path("/tmp/medseg_vs_nnunet"))
@@ -275,25 +391,55 @@ def main(argv: list[str] | None = None) -> None:
     held_ds = hippo.link_dataset(a.data, held, a.work / "heldout")
     images, labels = held_ds / "imagesTr", held_ds / "labelsTr"
     budget_s = a.budget * 60
-    rows = []
-    for name in a.rows.split(","):
+    names = a.rows.split(",")
+    if any(n.split(":")[0] not in ("ours", "nnunet", "monai") for n in names):
+        sys.exit(f"--rows {a.rows}: each row is ours[:MODE], nnunet or monai")
+    python = ensure_venv(a.venv) if any(not n.startswith("ours") for n in names) else None
+    command = "python benchmarks/medseg_vs_nnunet.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    done: dict[int, dict] = {}
+    lock = threading.Lock()
+
+    def run_row(i: int) -> None:
+        name = names[i]
         print(f"--- {name}: {a.budget} min", flush=True)
-        if name == "ours":
-            r = ours_row(train_ds, images, a.work, budget_s, env)
+        if name.startswith("ours"):
+            mode = name.split(":", 1)[1] if ":" in name else "equivariant"
+            r = ours_row(train_ds, images, a.work, budget_s, env, mode)
         else:
-            python = ensure_venv(a.venv)
             fn = nnunet_row if name == "nnunet" else monai_row
             r = fn(python, train_ds, split, images, a.work, budget_s, a.threads)
         r["heldout"] = score(r.pop("pred"), labels, a.data / "dataset.json", env)
-        rows.append(r)
+        r["load"] = round(os.getloadavg()[0], 2)
         print(json.dumps(r), flush=True)
-        meta = {"heldout": len(held), "train": len(split["train"]), "val": len(split["val"]),
-                "seed": a.seed, "budget_min": a.budget, "threads": a.threads,
-                "load": os.getloadavg()[0], "command": "python benchmarks/medseg_vs_nnunet.py "
-                + " ".join(argv if argv is not None else sys.argv[1:])}
-        a.out.mkdir(parents=True, exist_ok=True)
-        (a.out / f"{a.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-        (a.out / f"{a.name}.md").write_text(markdown(rows, meta))
+        with lock:  # the tables hold the rows done so far, in --rows order
+            done[i] = r
+            rows = [done[k] for k in sorted(done)]
+            meta = {
+                "heldout": len(held),
+                "train": len(split["train"]),
+                "val": len(split["val"]),
+                "seed": a.seed,
+                "budget_min": a.budget,
+                "threads": a.threads,
+                "lanes": a.lanes,
+                "load": os.getloadavg()[0],
+                "command": command,
+            }
+            a.out.mkdir(parents=True, exist_ok=True)
+            (a.out / f"{a.name}.json").write_text(
+                json.dumps({"meta": meta, "rows": rows}, indent=2)
+            )
+            (a.out / f"{a.name}.md").write_text(markdown(rows, meta))
+
+    def run_lane(lane: int) -> None:
+        for i in range(lane, len(names), a.lanes):
+            run_row(i)
+
+    with ThreadPoolExecutor(max_workers=a.lanes) as pool:
+        for f in [pool.submit(run_lane, k) for k in range(min(a.lanes, len(names)))]:
+            f.result()  # a failed row fails the run, with its error
     print((a.out / f"{a.name}.md").read_text())
 
 

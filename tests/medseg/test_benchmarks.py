@@ -69,8 +69,9 @@ def test_large_volume_benchmark_smoke(tmp_path):
 
 
 def test_vs_nnunet_benchmark_smoke(tmp_path, phantom_dataset, monkeypatch):
-    """4 phantom cases, half a minute of training per tool: nnU-Net v2, MONAI and ours run
-    on one split and are scored by our evaluate (skipped if their venv cannot be built)."""
+    """4 phantom cases, half a minute of training per tool, two lanes side by side: nnU-Net
+    v2, MONAI, ours and ours in mode none run on one split and are scored by our evaluate
+    (skipped if their venv cannot be built)."""
     bench = _load("medseg_vs_nnunet")
     try:
         bench.ensure_venv()
@@ -78,12 +79,18 @@ def test_vs_nnunet_benchmark_smoke(tmp_path, phantom_dataset, monkeypatch):
         pytest.skip(f"nnU-Net/MONAI venv cannot be built here: {err}")
     monkeypatch.setenv("GDL_CACHE_DIR", str(tmp_path / "cache"))
     bench.main(["--data", str(phantom_dataset), "--budget", "0.5", "--work", str(tmp_path / "w"),
+                "--rows", "ours,nnunet,monai,ours:none", "--lanes", "2",
                 "--out", str(tmp_path), "--name", "vs"])
-    rows = json.loads((tmp_path / "vs.json").read_text())["rows"]
-    assert [r["row"].split()[0] for r in rows] == ["gdl-medseg", "nnU-Net", "MONAI"]
+    result = json.loads((tmp_path / "vs.json").read_text())
+    rows = result["rows"]
+    # --rows order, whichever lane finished first
+    assert [r["row"].split()[0] for r in rows] == ["gdl-medseg", "nnU-Net", "MONAI", "gdl-medseg"]
+    assert rows[3]["row"].endswith("--model.symmetry none)") and "|G|" not in rows[3]["network"]
     for r in rows:
-        assert 0 <= r["heldout"]["dice_mean"] <= 1 and r["fit_wall_s"] > 0
-    assert "| nnU-Net v2 3d_fullres |" in (tmp_path / "vs.md").read_text()
+        assert 0 <= r["heldout"]["dice_mean"] <= 1 and r["fit_wall_s"] > 0 and r["load"] >= 0
+    assert result["meta"]["lanes"] == 2
+    text = (tmp_path / "vs.md").read_text()
+    assert "| nnU-Net v2 3d_fullres |" in text and "in 2 lanes side by side" in text
 
 
 def test_augment_ab_benchmark_smoke(tmp_path, monkeypatch):
