@@ -78,8 +78,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         f"MSD Hippocampus, {meta['heldout']} held-out cases (seed {meta['seed']}, never seen "
         f"by fit); each fit on the same {meta['train_folder']} training-folder cases (fit's own "
-        f"80/20 train/validation split), **{meta['budget_min']} min of training each**, one "
-        f"after another, {meta['threads']} torch thread(s) on a shared 2-core CPU. "
+        f"80/20 train/validation split), "
+        + (f"**{meta['budget_min']} min of training each**, one after another, "
+           if any(r.get("steps") for r in rows) else "")
+        + f"{meta['threads']} torch thread(s) on a shared 2-core CPU. "
         "Speed figures are comparable only within this table (load average per row). "
         "Dice / HD95 by `gdl-medseg evaluate` (HD95: larger one-way 95th percentile). Rows "
         "without steps are predict-only, on the checkpoint named in the command.",
