@@ -50,6 +50,8 @@ import medseg_hippocampus as hippo  # noqa: E402
 from gdl_science.training import split_indices  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
+ROWS = ("ours:equivariant", "ours:augment", "ours:none", "nnunet", "monai")
+ROW_ALIASES = {"ours": "ours:equivariant"}
 VENV = Path(os.environ.get("GDL_NNUNET_VENV", "/work/venvs/nnunet"))
 TORCH = "2.13.0"
 PACKAGES = ["nnunetv2==2.8.1", "monai==1.6.1"]
@@ -379,6 +381,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--name", default="medseg_vs_nnunet")
     p.add_argument("--out", type=Path, default=RESULTS)
     a = p.parse_args(argv)
+    names = [ROW_ALIASES.get(n, n) for n in a.rows.split(",")]
+    if any(n not in ROWS for n in names) or len(set(names)) < len(names):
+        sys.exit(
+            f"--rows {a.rows}: each row once, from {', '.join(ROWS)} (ours = "
+            "ours:equivariant, the default config)"
+        )
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no dataset.json")
     env = hippo.thread_env(a.threads)
@@ -391,9 +399,6 @@ def main(argv: list[str] | None = None) -> None:
     held_ds = hippo.link_dataset(a.data, held, a.work / "heldout")
     images, labels = held_ds / "imagesTr", held_ds / "labelsTr"
     budget_s = a.budget * 60
-    names = a.rows.split(",")
-    if any(n.split(":")[0] not in ("ours", "nnunet", "monai") for n in names):
-        sys.exit(f"--rows {a.rows}: each row is ours[:MODE], nnunet or monai")
     python = ensure_venv(a.venv) if any(not n.startswith("ours") for n in names) else None
     command = "python benchmarks/medseg_vs_nnunet.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
@@ -405,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
         name = names[i]
         print(f"--- {name}: {a.budget} min", flush=True)
         if name.startswith("ours"):
-            mode = name.split(":", 1)[1] if ":" in name else "equivariant"
+            mode = name.split(":", 1)[1]
             r = ours_row(train_ds, images, a.work, budget_s, env, mode)
         else:
             fn = nnunet_row if name == "nnunet" else monai_row
@@ -424,7 +429,6 @@ def main(argv: list[str] | None = None) -> None:
                 "budget_min": a.budget,
                 "threads": a.threads,
                 "lanes": a.lanes,
-                "load": os.getloadavg()[0],
                 "command": command,
             }
             a.out.mkdir(parents=True, exist_ok=True)
