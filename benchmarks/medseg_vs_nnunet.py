@@ -18,7 +18,9 @@ Every row is scored by *our* ``gdl-medseg evaluate``. The fits run in ``--lanes`
 parallel lanes (rows dealt to them in turn; one after another inside a lane), each with
 ``--threads`` torch threads (and nnU-Net's augmentation in the main process): on a 2-core
 machine ``--lanes 2 --threads 1`` gives every tool one core, side by side. Rows
-``ours:none`` / ``ours:augment`` train the default config in another symmetry mode.
+``ours:none`` / ``ours:augment`` train the default config in another symmetry mode;
+``--ours-args`` adds fit flags to every row of ours (``--model.unet classic``: the
+U-Net layout before December 2026).
 
 The competitors live in their own venv (``--venv``, default /work/venvs/nnunet), created
 if missing: torch pinned to the local 2.13.0 CPU wheel first, then nnunetv2 and monai
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -274,23 +277,29 @@ def monai_row(
 
 
 def ours_row(
-    train_ds: Path, held: Path, work: Path, budget_s: float, env: dict, mode: str = "equivariant"
+    train_ds: Path,
+    held: Path,
+    work: Path,
+    budget_s: float,
+    env: dict,
+    mode: str = "equivariant",
+    extra: tuple[str, ...] = (),
 ) -> dict:
-    """The default config, or the same config in another symmetry mode (``ours:none``)."""
+    """The default config, or the same config in another symmetry mode (``ours:none``);
+    ``extra``: further fit flags (``--ours-args``, e.g. ``--model.unet classic``)."""
     root = work / f"fit_ours_{mode}"
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    r = hippo.fit(train_ds, mode, budget_s / 60, root, 1.0, 0, env)
+    r = hippo.fit(train_ds, mode, budget_s / 60, root, 1.0, 0, env, extra=extra)
     out = root / "pred"
     t0 = time.perf_counter()
     hippo.run_predict(r["checkpoint"], held, out, env)
     wall = time.perf_counter() - t0
-    name = (
-        "gdl-medseg (default config)"
-        if mode == "equivariant"
-        else (f"gdl-medseg (default config, --model.symmetry {mode})")
+    flags = ([] if mode == "equivariant" else [f"--model.symmetry {mode}"]) + (
+        [" ".join(extra)] if extra else []
     )
+    name = "gdl-medseg (default config" + "".join(f", {f}" for f in flags) + ")"
     return {
         "row": name,
         "pred": out,
@@ -380,7 +389,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--venv", type=Path, default=VENV)
     p.add_argument("--name", default="medseg_vs_nnunet")
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument(
+        "--ours-args",
+        default="",
+        help="further fit flags for our rows, e.g. '--model.unet classic' (the layout "
+        "before December 2026)",
+    )
     a = p.parse_args(argv)
+    ours_extra = tuple(shlex.split(a.ours_args))
     names = [ROW_ALIASES.get(n, n) for n in a.rows.split(",")]
     if any(n not in ROWS for n in names) or len(set(names)) < len(names):
         sys.exit(
@@ -411,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"--- {name}: {a.budget} min", flush=True)
         if name.startswith("ours"):
             mode = name.split(":", 1)[1]
-            r = ours_row(train_ds, images, a.work, budget_s, env, mode)
+            r = ours_row(train_ds, images, a.work, budget_s, env, mode, ours_extra)
         else:
             fn = nnunet_row if name == "nnunet" else monai_row
             r = fn(python, train_ds, split, images, a.work, budget_s, a.threads)
