@@ -25,7 +25,9 @@ from torch import nn
 from gdl_medseg.layers.group_conv import GroupConv3d, GroupHead, group_block
 from gdl_medseg.layers.groups import ESCNN_GROUPS, GridGroup, make_group
 from gdl_medseg.layers.plain_layers import BlurPool3d, BoxPool3d
-from gdl_medseg.layers.unet import UNet, build_plain_unet
+from gdl_medseg.layers.unet import UNet, build_plain_unet, matched_plain_channels
+from gdl_science.blueprint import count_parameters
+from gdl_science.io import UserInputError
 
 
 def build_group_unet(
@@ -67,6 +69,18 @@ def build_group_unet(
     return UNet(encoders, pools, decoders, head, aux_heads=aux, projections=projections)
 
 
+def is_compact(layout: str, group: str) -> bool:
+    """``--model.unet`` resolved: "auto" is compact for the reflection groups and classic
+    for the escnn groups, whose networks exist in the classic layout only."""
+    escnn_group = group in ESCNN_GROUPS
+    if layout == "compact" and escnn_group:
+        raise UserInputError(
+            f"--model.unet compact: the {group} networks (escnn) exist in the classic "
+            "layout only; use --model.unet auto or classic"
+        )
+    return layout == "compact" or (layout == "auto" and not escnn_group)
+
+
 def group_order(group: str) -> int:
     return ESCNN_GROUPS[group] if group in ESCNN_GROUPS else len(make_group(group))
 
@@ -82,15 +96,37 @@ def build_network(
     norm: str = "instance",
     deep_supervision: bool = False,
     compact: bool = False,
+    matched: bool = False,
 ) -> nn.Module:
     """The network; ``channels[i]`` feature maps at level i in every mode.
 
     The equivariant nets round ``channels[i]`` to whole regular fields (at least one).
     ``compact`` (box pooling, projected decoder; ``layers.unet``) is built for the plain
-    and the reflection-group nets; the escnn nets keep the classic layout.
+    and the reflection-group nets; the escnn nets keep the classic layout. ``matched``:
+    the plain net's widths scaled to the equivariant net's parameter count.
     """
     channels = list(channels)
     if not equivariant:
+        if matched:
+            twin = build_network(
+                True,
+                in_channels,
+                n_classes,
+                channels,
+                group,
+                axis,
+                convs_per_level,
+                compact=compact,
+            )
+            channels = matched_plain_channels(
+                count_parameters(twin),
+                in_channels,
+                n_classes,
+                channels,
+                convs_per_level,
+                norm,
+                compact,
+            )
         return build_plain_unet(
             in_channels, n_classes, channels, convs_per_level, norm, deep_supervision, compact
         )
@@ -122,4 +158,4 @@ def build_network(
     )
 
 
-__all__ = ["ESCNN_GROUPS", "build_group_unet", "build_network", "group_order"]
+__all__ = ["ESCNN_GROUPS", "build_group_unet", "build_network", "group_order", "is_compact"]

@@ -30,9 +30,8 @@ from gdl_medseg.fit_end import decide_postprocessing
 from gdl_medseg.layers.groups import make_group
 from gdl_medseg.layers.sizes import Shape, as_shape, is_valid_shape, valid_shape
 from gdl_medseg.layers.sliding_window import WHOLE_CASE_GROWTH, case_window
-from gdl_medseg.layers.unet import matched_plain_channels
 from gdl_medseg.metrics import LabelDice, MeanDice, soft_dice_loss
-from gdl_medseg.model import ESCNN_GROUPS, build_network, group_order
+from gdl_medseg.model import ESCNN_GROUPS, build_network, group_order, is_compact
 from gdl_medseg.symmetry_check import whole_model_check
 from gdl_science.blueprint import count_parameters
 from gdl_science.io import UserInputError
@@ -133,13 +132,7 @@ class MedSegTask(GDLTask):
     @property
     def compact(self) -> bool:
         """Whether the network is the compact U-Net (``unet``; "auto" by the group)."""
-        escnn_group = self.group_name in ESCNN_GROUPS
-        if self.hparams.unet == "compact" and escnn_group:
-            raise UserInputError(
-                f"--model.unet compact: the {self.group_name} networks (escnn) exist in "
-                "the classic layout only; use --model.unet auto or classic"
-            )
-        return self.hparams.unet == "compact" or (self.hparams.unet == "auto" and not escnn_group)
+        return is_compact(self.hparams.unet, self.group_name)
 
     @property
     def levels(self) -> int:
@@ -148,25 +141,10 @@ class MedSegTask(GDLTask):
     def build_network(self, equivariant: bool) -> torch.nn.Module:
         h = self.hparams
         channels = list(h.channels or DEFAULT_CHANNELS)
-        args = (h.in_channels, h.n_classes)
-        if not equivariant and h.plain_channels == "matched":
-            target = count_parameters(
-                build_network(
-                    True,
-                    *args,
-                    channels,
-                    self.group_name,
-                    self.axis,
-                    h.convs_per_level,
-                    compact=self.compact,
-                )
-            )
-            channels = matched_plain_channels(
-                target, *args, channels, h.convs_per_level, h.norm, self.compact
-            )
         return build_network(
             equivariant,
-            *args,
+            h.in_channels,
+            h.n_classes,
             channels,
             self.group_name,
             self.axis,
@@ -174,6 +152,7 @@ class MedSegTask(GDLTask):
             h.norm,
             h.deep_supervision,
             self.compact,
+            matched=h.plain_channels == "matched",
         )
 
     def describe_network(self) -> str:
