@@ -28,12 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 import medseg_hippocampus as hippo  # noqa: E402
+import medseg_mirrored as mirrored  # noqa: E402
 import medseg_vs_nnunet as vs  # noqa: E402
 
 from gdl_science.io.ensemble_manifest import EnsembleMember, write_manifest  # noqa: E402
 from gdl_science.training import split_indices  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results"
 
 
 def validation_cases(train_cases: list[str], seed: int = 0, fraction: float = 0.2) -> list[str]:
@@ -91,23 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--member", action="append", required=True, help="LABEL=CHECKPOINT")
     p.add_argument("--ensemble", action="append", default=[], help="NAME=LABEL,LABEL,...")
-    p.add_argument("--data", type=Path, default=hippo.DATA)
-    p.add_argument("--tta", choices=["auto", "all", "off"], default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--work", type=Path, default=Path("/tmp/medseg_ensemble"))
-    p.add_argument("--name", default="medseg_ensemble")
-    p.add_argument("--out", type=Path, default=RESULTS)
+    mirrored.add_predict_only_args(p, "medseg_ensemble")
     a = p.parse_args(argv)
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no dataset.json")
-    members: dict[str, Path] = {}
-    for spec in a.member:
-        label, sep, path = spec.partition("=")
-        if not sep or not Path(path).is_file():
-            sys.exit(f"--member {spec}: expected LABEL=PATH to an existing checkpoint")
-        members[label] = Path(path).resolve()
+    members = dict(mirrored.labelled_checkpoints(a.member, "--member"))
     models: list[tuple[str, list[str], str]] = [(k, [k], str(v)) for k, v in members.items()]
     for spec in a.ensemble:
         name, sep, labels = spec.partition("=")
@@ -133,10 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     meta = {"val": len(validation_cases(train)), "heldout": len(held), "seed": a.seed,
             "tta": a.tta, "command": "python benchmarks/medseg_ensemble.py "
             + " ".join(argv if argv is not None else sys.argv[1:])}
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / f"{a.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    (a.out / f"{a.name}.md").write_text(markdown(rows, meta))
-    print((a.out / f"{a.name}.md").read_text())
+    mirrored.write_results(a.out, a.name, rows, meta, markdown(rows, meta))
 
 
 if __name__ == "__main__":

@@ -67,6 +67,37 @@ def foreground_labels(names: dict) -> list[int]:
     return sorted(v for v in values if v)
 
 
+def add_predict_only_args(p: argparse.ArgumentParser, name: str) -> None:
+    """The flags every predict-only Hippocampus benchmark shares (data, split, output)."""
+    p.add_argument("--data", type=Path, default=hippo.DATA)
+    p.add_argument("--tta", choices=["auto", "all", "off"], default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--work", type=Path, default=Path(f"/tmp/{name}"))
+    p.add_argument("--name", default=name)
+    p.add_argument("--out", type=Path, default=RESULTS)
+
+
+def labelled_checkpoints(specs: list[str], flag: str) -> list[tuple[str, Path]]:
+    """``LABEL=PATH`` specs to (label, resolved path); a bad one exits in one line."""
+    out = []
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep or not label or not Path(path).is_file():
+            sys.exit(f"{flag} {spec}: expected LABEL=PATH to an existing checkpoint")
+        out.append((label, Path(path).resolve()))
+    return out
+
+
+def write_results(out: Path, name: str, rows: list[dict], meta: dict, table: str) -> None:
+    """``out/name.json`` (meta + rows) and ``out/name.md`` (the table), then print it."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out / f"{name}.md").write_text(table)
+    print(table)
+
+
 def markdown(rows: list[dict], meta: dict) -> str:
     axes = meta["axes"]
     lines = [
@@ -98,24 +129,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", action="append", required=True, help="LABEL=PATH")
-    p.add_argument("--data", type=Path, default=hippo.DATA)
     p.add_argument("--axes", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--tta", choices=["auto", "all", "off"], default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cases", type=int, default=0, help="use only this many cases (smoke)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--work", type=Path, default=Path("/tmp/medseg_mirrored"))
-    p.add_argument("--name", default="medseg_mirrored")
-    p.add_argument("--out", type=Path, default=RESULTS)
+    add_predict_only_args(p, "medseg_mirrored")
     a = p.parse_args(argv)
     if not (a.data / "dataset.json").is_file():
         sys.exit(f"{a.data}: no dataset.json")
-    ckpts = []
-    for spec in a.checkpoint:
-        label, sep, path = spec.partition("=")
-        if not sep or not Path(path).is_file():
-            sys.exit(f"--checkpoint {spec}: expected LABEL=PATH to an existing checkpoint")
-        ckpts.append((label, path))
+    ckpts = [(label, str(path)) for label, path in labelled_checkpoints(a.checkpoint,
+                                                                         "--checkpoint")]
     env = hippo.thread_env(a.threads)
     held, _ = hippo.heldout_split(a.data, a.seed, a.cases)
     meta_json = a.data / "dataset.json"
@@ -146,10 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     meta = {"heldout": len(held), "seed": a.seed, "axes": a.axes, "tta": a.tta,
             "command": "python benchmarks/medseg_mirrored.py "
             + " ".join(argv if argv is not None else sys.argv[1:])}
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / f"{a.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    (a.out / f"{a.name}.md").write_text(markdown(rows, meta))
-    print((a.out / f"{a.name}.md").read_text())
+    write_results(a.out, a.name, rows, meta, markdown(rows, meta))
 
 
 if __name__ == "__main__":
