@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import time
 from pathlib import Path
@@ -54,6 +55,19 @@ def step_seconds(task: MedSegTask, opt: torch.optim.Optimizer, batch) -> float:
     loss.backward()
     opt.step()
     return time.perf_counter() - start
+
+
+def cpu_name() -> str:
+    """The CPU's model and the vector unit torch uses: the same step costs about 4x more
+    on some shared machines than on others, so a step time means little without them."""
+    model = platform.processor() or "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, torch {torch.backends.cpu.get_cpu_capability()}"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -102,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
         "reps": a.reps,
         "load_before": round(load_before, 2),
         "load_after": round(load_after, 2),
+        "cpu": cpu_name(),
     }
     result = {"meta": meta, "results": rows}
     a.out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +124,8 @@ def main(argv: list[str] | None = None) -> dict:
     lines = [
         f"Training step (loss + backward + AdamW), patch {'x'.join(map(str, patch))}, "
         f"channels {channels}, batch {a.batch}, {a.threads} thread(s), median of {a.reps} "
-        f"interleaved rounds; load average {meta['load_before']} -> {meta['load_after']}.",
+        f"interleaved rounds; load average {meta['load_before']} -> {meta['load_after']}; "
+        f"CPU: {meta['cpu']}.",
         "",
         "| mode | layout | parameters | s/step | speed-up vs classic |",
         "|---|---|---|---|---|",

@@ -110,3 +110,6 @@ def test_step_time_benchmark_times_every_arm_against_its_classic_twin(tmp_path):
     assert rows["none", "compact"]["parameters"] < rows["none", "classic"]["parameters"]
     assert rows["equivariant", "compact"]["parameters"] < rows["none", "compact"]["parameters"]
     assert "| none | compact |" in (tmp_path / "medseg_step_time.md").read_text()
+    # The CPU is named: the same step costs about 4x more on some machines than others.
+    assert "torch " in result["meta"]["cpu"]
+    assert f"CPU: {result['meta']['cpu']}." in (tmp_path / "medseg_step_time.md").read_text()
