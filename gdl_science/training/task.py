@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -37,7 +38,7 @@ from gdl_science.training.symmetry_mode import (
     uses_equivariant_layers,
     validate_symmetry_mode,
 )
-from gdl_science.training.wall_clock import budget_seconds, time_fraction
+from gdl_science.training.wall_clock import budget_seconds, time_fraction, training_summary
 
 OptimizerName = Literal["adamw", "adam", "sgd"]
 SchedulerName = Literal["cosine", "constant", "plateau", "poly"]
@@ -228,6 +229,14 @@ class GDLTask(pl.LightningModule):
         if _key(stage) in self.metrics:
             self.log_dict(self.metrics[_key(stage)], on_step=False, on_epoch=True)
         return out.loss
+
+    def on_train_start(self) -> None:
+        self._train_started = time.monotonic()
+
+    def on_train_end(self) -> None:
+        started = getattr(self, "_train_started", None)
+        if started is not None and not getattr(self.trainer, "fast_dev_run", False):
+            rank_zero_info(training_summary(self.trainer, time.monotonic() - started))
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         fraction = time_fraction(self.trainer)

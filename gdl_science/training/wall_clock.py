@@ -52,3 +52,27 @@ def time_fraction(trainer: pl.Trainer) -> float | None:
         return None
     fraction = min(max(timer.time_elapsed() / total, 0.0), 1.0)
     return float(trainer.strategy.broadcast(fraction))
+
+
+def training_summary(trainer: pl.Trainer, seconds: float) -> str:
+    """One line for the end of ``fit``: optimiser steps, minutes, seconds a step, and
+    whether the time budget ended the fit.
+
+    The shipped configs budget time, and the same step costs about 4x more on some CPUs
+    than on others, so a budgeted fit on a slow machine trains a fraction of the steps;
+    this line is where a user sees that, with the flag that fixes it.
+    """
+    steps = int(trainer.global_step)
+    per_step = seconds / steps if steps else float("nan")
+    line = (
+        f"fit trained {steps:,} optimiser steps in {seconds / 60:.1f} min "
+        f"({per_step:.2f} s a step)"
+    )
+    timer = budget_timer(trainer)
+    remaining = None if timer is None else timer.time_remaining()
+    if remaining is not None and remaining <= 0:
+        line += (
+            "; the max_time budget ended it (a slower machine trains fewer steps in the same"
+            " time: --trainer.max_time null --trainer.max_steps N sets a step budget instead)"
+        )
+    return line

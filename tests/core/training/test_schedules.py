@@ -90,3 +90,24 @@ def test_a_step_budget_ending_mid_epoch_still_validates_the_final_weights(tmp_pa
     steps_per_epoch = trainer.num_training_batches
     assert 13 % steps_per_epoch != 0  # the budget really ends mid-epoch
     assert validated_at[-1] == 13
+
+
+def test_fit_end_names_its_steps_and_whether_the_time_budget_ended_it(tmp_path, caplog):
+    # A slow machine trains a fraction of the steps in a time budget; the last line of
+    # fit is where a user sees that, with the flag for a step budget.
+    caplog.set_level("INFO")
+    timed = quiet_trainer(tmp_path, pl.Callback(), max_epochs=200, max_time={"seconds": 2})
+    timed.fit(ToyTask(scheduler="poly", seconds_per_step=0.02), datamodule=ToyData())
+    lines = [r.getMessage() for r in caplog.records if "optimiser steps" in r.getMessage()]
+    assert len(lines) == 1
+    assert f"fit trained {timed.global_step:,} optimiser steps in 0.0 min" in lines[0]
+    assert "max_time budget ended it" in lines[0] and "--trainer.max_steps N" in lines[0]
+    per_step = float(lines[0].split("(")[1].split(" s a step")[0])
+    assert 0.02 <= per_step < 1.0  # the toy step sleeps 0.02 s
+
+    caplog.clear()
+    stepped = quiet_trainer(tmp_path, pl.Callback(), max_epochs=100, max_steps=7)
+    stepped.fit(ToyTask(scheduler="cosine"), datamodule=ToyData())
+    lines = [r.getMessage() for r in caplog.records if "optimiser steps" in r.getMessage()]
+    assert lines == [lines[0]] and lines[0].startswith("fit trained 7 optimiser steps")
+    assert "budget ended it" not in lines[0]
