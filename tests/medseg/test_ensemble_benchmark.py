@@ -32,6 +32,8 @@ def test_validation_cases_are_the_data_modules_split(phantom_dataset, cache_dir)
     assert set(bench.validation_cases(ids)).isdisjoint(dm.splits["train"])
 
 
+# slow: 12 predict/evaluate commands (2 minutes on a slow 2-core CPU).
+@pytest.mark.slow
 def test_ensemble_benchmark_scores_members_and_their_average(tmp_path, trained, phantom_dataset):
     bench = _load()
     argv = ["--member", f"a={trained}", "--member", f"b={trained}", "--ensemble", "ab=a,b",
