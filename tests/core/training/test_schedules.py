@@ -93,8 +93,8 @@ def test_a_step_budget_ending_mid_epoch_still_validates_the_final_weights(tmp_pa
 
 
 def test_fit_end_names_its_steps_and_whether_the_time_budget_ended_it(tmp_path, caplog):
-    # A slow machine trains a fraction of the steps in a time budget; the last line of
-    # fit is where a user sees that, with the flag for a step budget.
+    # A slow machine trains a fraction of the steps in a time budget; the line fit
+    # prints when training ends is where a user sees that, with the flag for a step budget.
     caplog.set_level("INFO")
     timed = quiet_trainer(tmp_path, pl.Callback(), max_epochs=200, max_time={"seconds": 2})
     timed.fit(ToyTask(scheduler="poly", seconds_per_step=0.02), datamodule=ToyData())
