@@ -63,11 +63,9 @@ def training_summary(trainer: pl.Trainer, seconds: float) -> str:
     this line is where a user sees that, with the flag that fixes it.
     """
     steps = int(trainer.global_step)
-    per_step = seconds / steps if steps else float("nan")
-    line = (
-        f"fit trained {steps:,} optimiser steps in {seconds / 60:.1f} min "
-        f"({per_step:.2f} s a step)"
-    )
+    line = f"fit trained {steps:,} optimiser steps in {seconds / 60:.1f} min"
+    if steps:
+        line += f" ({seconds / steps:.2f} s a step)"
     timer = budget_timer(trainer)
     remaining = None if timer is None else timer.time_remaining()
     if remaining is not None and remaining <= 0:

@@ -109,5 +109,14 @@ def test_fit_end_names_its_steps_and_whether_the_time_budget_ended_it(tmp_path, 
     stepped = quiet_trainer(tmp_path, pl.Callback(), max_epochs=100, max_steps=7)
     stepped.fit(ToyTask(scheduler="cosine"), datamodule=ToyData())
     lines = [r.getMessage() for r in caplog.records if "optimiser steps" in r.getMessage()]
-    assert lines == [lines[0]] and lines[0].startswith("fit trained 7 optimiser steps")
+    assert len(lines) == 1 and lines[0].startswith("fit trained 7 optimiser steps in ")
     assert "budget ended it" not in lines[0]
+
+
+def test_a_fit_that_trained_no_step_says_so_without_a_rate():
+    from types import SimpleNamespace
+
+    from gdl_science.training.wall_clock import training_summary
+
+    line = training_summary(SimpleNamespace(global_step=0, callbacks=[]), 30.0)
+    assert line == "fit trained 0 optimiser steps in 0.5 min"
